@@ -1,0 +1,1 @@
+"""podcast-assets: raw podcast files in, a partitioned DuckDB warehouse out."""

@@ -1,0 +1,386 @@
+"""The gazetteer: canonical entities with their labels, categories and (ASR) aliases.
+
+It does three jobs. It feeds spaCy's EntityRuler, so known names are tagged before the
+statistical NER runs (which fixes the small model's labels, e.g. "Annapurna Labs" as PERSON).
+It resolves any surface to its canonical entity, exactly or by a conservative fuzzy match, so
+"Tranium", "Amazon Web Services (AWS)" and "John Crone" land on one row each. And it proposes
+entries for names it does not know yet, which a user reviews and merges back into the YAML.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rapidfuzz import fuzz, process
+
+from podcast_assets.extraction.surfaces import (
+    clean_name,
+    match_key,
+    normalize_space,
+    split_parenthetical,
+)
+
+LABELS: frozenset[str] = frozenset(
+    {"PERSON", "ORG", "PRODUCT", "GPE", "LOC", "FAC", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE"}
+)
+
+# Fuzzy matching is for near-miss spellings of one word or name ("Infrentia"), not for guessing:
+# both strings must be long enough, start with the same letter, carry the same digits, and
+# score at least FUZZY_MIN (FUZZY_MIN_SHORT for keys under 8 characters, where one edit weighs
+# more) on rapidfuzz's normalised Indel similarity.
+FUZZY_MIN = 88.0
+FUZZY_MIN_SHORT = 93.0
+FUZZY_MIN_LEN = 5
+
+_CACHE_MAX = 100_000
+_DIGITS = re.compile(r"\d+")
+_PERSON_CATEGORY = re.compile(r"person|personnel|expert|contributor|member|host|guest|founder")
+_ENTRY_KEYS = ("name", "label", "category", "case_sensitive", "aliases")
+
+
+def default_gazetteer_path() -> Path:
+    return Path(str(resources.files("podcast_assets").joinpath("data", "gazetteer.yaml")))
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One canonical entity. `case_sensitive` entries match only as written (e.g. "Apple")."""
+
+    name: str
+    label: str
+    category: str | None = None
+    aliases: tuple[str, ...] = ()
+    case_sensitive: bool = False
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    entry: Entry
+    score: float  # 100 for an exact name/alias match, else the fuzzy similarity
+    fuzzy: bool
+
+
+@dataclass
+class Gazetteer:
+    """The entries indexed for exact, case-sensitive and fuzzy lookup (see `load_gazetteer`)."""
+
+    entries: tuple[Entry, ...]
+    ignore: frozenset[str] = frozenset()  # match keys of surfaces that are never entities
+    ignore_patterns: tuple[re.Pattern[str], ...] = ()
+    _exact: dict[str, Entry] = field(default_factory=dict, repr=False)
+    _exact_cased: dict[str, Entry] = field(default_factory=dict, repr=False)
+    _fuzzy_keys: list[str] = field(default_factory=list, repr=False)
+    _fuzzy_entries: list[Entry] = field(default_factory=list, repr=False)
+    _cache: dict[str, Resolution | None] = field(default_factory=dict, repr=False)
+    by_name: dict[str, Entry] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.by_name = {e.name: e for e in self.entries}
+        for entry in self.entries:
+            for form in entry.forms:
+                if entry.case_sensitive:
+                    self._exact_cased.setdefault(normalize_space(form), entry)
+                    continue
+                key = match_key(form)
+                self._exact.setdefault(key, entry)
+                if len(key) >= FUZZY_MIN_LEN:
+                    self._fuzzy_keys.append(key)
+                    self._fuzzy_entries.append(entry)
+
+    def is_ignored(self, surface: str) -> bool:
+        """True for surfaces the model tags but that are never entities ("AI", "TP64")."""
+        key = match_key(surface)
+        return key in self.ignore or any(p.fullmatch(surface.strip()) for p in self.ignore_patterns)
+
+    def lookup(self, surface: str) -> Entry | None:
+        """Exact match on a name or alias (case-insensitive unless the entry says otherwise)."""
+        text = normalize_space(surface)
+        return self._exact_cased.get(text) or self._exact.get(match_key(text))
+
+    def fuzzy(self, surface: str) -> tuple[Entry, float] | None:
+        """Closest canonical name or alias, when it is a near-miss spelling (see FUZZY_MIN)."""
+        key = match_key(surface)
+        if len(key) < FUZZY_MIN_LEN or not self._fuzzy_keys:
+            return None
+        cutoff = FUZZY_MIN if len(key) >= 8 else FUZZY_MIN_SHORT
+        best = process.extractOne(key, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=cutoff)
+        if best is None:
+            return None
+        candidate, score, index = best
+        if candidate[0] != key[0] or _DIGITS.findall(candidate) != _DIGITS.findall(key):
+            return None
+        return self._fuzzy_entries[index], float(score)
+
+    def resolve(self, surface: str) -> Resolution | None:
+        """Canonical entry for a surface or an analyser name, or None when unknown."""
+        if surface in self._cache:
+            return self._cache[surface]
+        result = self._resolve(surface)
+        if len(self._cache) >= _CACHE_MAX:  # distinct surfaces grow with the corpus
+            self._cache.clear()
+        self._cache[surface] = result
+        return result
+
+    def _resolve(self, surface: str) -> Resolution | None:
+        head, aliases = split_parenthetical(surface)
+        candidates = [surface, head, *aliases]
+        cleaned = clean_name(head)
+        if cleaned:
+            candidates.append(cleaned)
+        for text in candidates:
+            entry = self.lookup(text)
+            if entry is not None:
+                return Resolution(entry, 100.0, fuzzy=False)
+        for text in [cleaned, *aliases]:
+            if text and not self.is_ignored(text):
+                found = self.fuzzy(text)
+                if found is not None:
+                    return Resolution(found[0], found[1], fuzzy=True)
+        return None
+
+    def ruler_patterns(self, make_doc: Any) -> list[dict[str, Any]]:
+        """EntityRuler patterns: phrase patterns (matched on LOWER) or, for case-sensitive
+        entries, token patterns on ORTH. The pattern id is the canonical name."""
+        patterns: list[dict[str, Any]] = []
+        for entry in self.entries:
+            for form in dict.fromkeys(entry.forms):
+                if entry.case_sensitive:
+                    tokens = [{"ORTH": t.text} for t in make_doc(form)]
+                    patterns.append({"label": entry.label, "pattern": tokens, "id": entry.name})
+                else:
+                    patterns.append({"label": entry.label, "pattern": form, "id": entry.name})
+        return patterns
+
+
+def load_gazetteer(path: str | os.PathLike[str] | None = None) -> Gazetteer:
+    """Parse and validate a gazetteer file (the packaged one by default); cached per path."""
+    return _load_cached(str(Path(path) if path else default_gazetteer_path()))
+
+
+@lru_cache(maxsize=8)
+def _load_cached(path: str) -> Gazetteer:
+    data = _read(Path(path))
+    entries = tuple(_entry(raw, path) for raw in data.get("entities") or [])
+    return Gazetteer(
+        entries=entries,
+        ignore=frozenset(match_key(s) for s in data.get("ignore") or []),
+        ignore_patterns=tuple(re.compile(p) for p in data.get("ignore_patterns") or []),
+    )
+
+
+def _read(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping with `entities`, `ignore`")
+    return data
+
+
+def _entry(raw: Mapping[str, Any], path: str) -> Entry:
+    name = normalize_space(str(raw.get("name") or ""))
+    label = raw.get("label")
+    if not name or label not in LABELS:
+        raise ValueError(f"{path}: entry {raw!r} needs a name and a label in {sorted(LABELS)}")
+    return Entry(
+        name=name,
+        label=label,
+        category=raw.get("category") or None,
+        aliases=tuple(normalize_space(str(a)) for a in raw.get("aliases") or []),
+        case_sensitive=bool(raw.get("case_sensitive", False)),
+    )
+
+
+# --- suggestions and merging -------------------------------------------------------------------
+
+
+def suggest_gazetteer_entries(
+    names_with_categories: Iterable[tuple[str, str | None]],
+    gazetteer_path: str | os.PathLike[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Entries to review for names the gazetteer does not cover yet.
+
+    Input is typically the analyser's LLM-pass mentions already in the warehouse
+    (`SELECT surface, category FROM mentions WHERE source = 'analyzer_llm'`). Names are cleaned
+    (discourse words stripped, descriptive parentheticals dropped, "NKI (Neuron Kernel
+    Interface)" split into name and alias), junk and ignored surfaces skipped, and duplicates
+    folded; lone first names of people are skipped. A near-miss of a known entry comes back as
+    that entry with the new alias (`existing: True`). The label is guessed only for people;
+    entries with `label: None` must be completed before merging.
+    Sorted by how often the name occurred, then by name.
+    """
+    gazetteer = load_gazetteer(gazetteer_path)
+    counts: Counter[str] = Counter()
+    names: dict[str, str] = {}
+    aliases: defaultdict[str, dict[str, None]] = defaultdict(dict)
+    categories: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    existing_aliases: defaultdict[str, dict[str, None]] = defaultdict(dict)
+    existing_counts: Counter[str] = Counter()
+
+    for raw_name, category in names_with_categories:
+        head, extra = split_parenthetical(raw_name or "")
+        name = clean_name(head)
+        if not name or gazetteer.is_ignored(name):
+            continue
+        if gazetteer.lookup(name) is not None and all(gazetteer.lookup(a) for a in extra):
+            continue
+        resolution = gazetteer.resolve(name)
+        if resolution is not None:
+            # Known entity under a new spelling: suggest the spelling as an alias.
+            canonical = resolution.entry.name
+            for form in [name, *extra]:
+                if gazetteer.lookup(form) is None:
+                    existing_aliases[canonical][form] = None
+            existing_counts[canonical] += 1
+            continue
+        if " " not in name and category and _PERSON_CATEGORY.search(category):
+            continue  # a lone first name ("Ron") is not an entry; its full name may be
+        key = match_key(name)
+        counts[key] += 1
+        names.setdefault(key, name)
+        for alias in extra:
+            if match_key(alias) != key:
+                aliases[key][alias] = None
+        if category and category != "unknown":
+            categories[key][category] += 1
+
+    suggestions: list[dict[str, Any]] = []
+    for key, count in counts.items():
+        category = categories[key].most_common(1)[0][0] if categories[key] else None
+        suggestions.append(
+            {
+                "name": names[key],
+                "label": "PERSON" if category and _PERSON_CATEGORY.search(category) else None,
+                "category": category,
+                "aliases": list(aliases[key]),
+                "count": count,
+                "existing": False,
+            }
+        )
+    by_name = gazetteer.by_name
+    for canonical, new_aliases in existing_aliases.items():
+        if new_aliases:
+            entry = by_name[canonical]
+            suggestions.append(
+                {
+                    "name": canonical,
+                    "label": entry.label,
+                    "category": entry.category,
+                    "aliases": list(new_aliases),
+                    "count": existing_counts[canonical],
+                    "existing": True,
+                }
+            )
+    suggestions.sort(key=lambda s: (-s["count"], s["name"].casefold()))
+    return suggestions
+
+
+def merge_gazetteer_entries(
+    entries: Iterable[Mapping[str, Any]],
+    gazetteer_path: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Merge reviewed entries into the YAML, keeping it sorted and byte-stable.
+
+    An entry whose name (or alias) matches an existing entity adds its aliases to it and fills
+    a missing category; otherwise it is added. Entities are sorted by name, aliases
+    alphabetically; the file's leading comment block is kept. Writing an unchanged gazetteer
+    reproduces the file exactly, so diffs show only what a review changed.
+    """
+    path = Path(gazetteer_path) if gazetteer_path else default_gazetteer_path()
+    text = path.read_text(encoding="utf-8")
+    data = _read(path)
+    merged: dict[str, dict[str, Any]] = {}
+    index: dict[str, str] = {}
+    for raw in data.get("entities") or []:
+        _merge_one(merged, index, raw, str(path))
+    for raw in entries:
+        _merge_one(merged, index, raw, str(path))
+    data["entities"] = [merged[k] for k in sorted(merged, key=str.casefold)]
+    path.write_text(render_gazetteer(data, header=_header(text)), encoding="utf-8")
+    _load_cached.cache_clear()
+    return path
+
+
+def _merge_one(
+    merged: dict[str, dict[str, Any]], index: dict[str, str], raw: Mapping[str, Any], where: str
+) -> None:
+    entry = _entry(raw, where)  # validates name and label
+    keys = [match_key(f) for f in entry.forms]
+    target = next((index[k] for k in keys if k in index), None)
+    if target is None:
+        target = entry.name
+        merged[target] = {
+            "name": entry.name,
+            "label": entry.label,
+            "category": entry.category,
+            "case_sensitive": entry.case_sensitive,
+            "aliases": [],
+        }
+    current = merged[target]
+    current["category"] = current["category"] or entry.category
+    forms = {*current["aliases"], *(f for f in entry.forms if f != current["name"])}
+    current["aliases"] = sorted(forms, key=lambda a: (a.casefold(), a))
+    for form in entry.forms:
+        index.setdefault(match_key(form), target)
+
+
+def render_gazetteer(data: Mapping[str, Any], header: str = "") -> str:
+    """The canonical text of a gazetteer: fixed key order, one-line alias lists."""
+    entities = []
+    for raw in data.get("entities") or []:
+        item: dict[str, Any] = {"name": raw["name"], "label": raw["label"]}
+        if raw.get("category"):
+            item["category"] = raw["category"]
+        if raw.get("case_sensitive"):
+            item["case_sensitive"] = True
+        if raw.get("aliases"):
+            item["aliases"] = _FlowList(raw["aliases"])
+        entities.append({k: item[k] for k in _ENTRY_KEYS if k in item})
+    body = {
+        "entities": entities,
+        "ignore": sorted(data.get("ignore") or [], key=lambda s: (s.casefold(), s)),
+        "ignore_patterns": list(data.get("ignore_patterns") or []),
+    }
+    dumped = yaml.dump(
+        body,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=100,
+    )
+    return f"{header}{dumped}"
+
+
+class _FlowList(list):  # type: ignore[type-arg]
+    """A list rendered on one line (aliases), so an added alias is a one-line diff."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(
+    _FlowList,
+    lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True),
+)
+
+
+def _header(text: str) -> str:
+    lines = []
+    for line in text.splitlines(keepends=True):
+        if not line.startswith("#"):
+            break
+        lines.append(line)
+    return "".join(lines)

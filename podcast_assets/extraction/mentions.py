@@ -1,0 +1,188 @@
+"""Entity mentions in transcripts: the EntityRuler's gazetteer matches and cleaned model NER.
+
+Confidence is a fixed, documented scale rather than a model probability (the small pipeline
+does not expose calibrated entity scores):
+- 0.9   gazetteer name or alias matched exactly (EntityRuler, or lookup of a trimmed NER span);
+- 0.9 * similarity/100  for a fuzzy match of an NER span to a gazetteer name (>= 0.79);
+- 0.6   a lone first name linked to the one full name of the episode that starts with it;
+- 0.4 + 0.1 per occurrence in the episode, at most 0.8, for other model NER spans: a name the
+  model finds again and again is more likely real than a one-off.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from spacy.tokens import Doc, Span
+
+from podcast_assets.extraction.gazetteer import Gazetteer
+from podcast_assets.extraction.rows import make_row
+from podcast_assets.extraction.surfaces import (
+    is_junk,
+    is_leading_word,
+    is_pronoun,
+    is_trailing_word,
+    normalize_space,
+)
+from podcast_assets.models import Segment
+from podcast_assets.schema import MENTIONS
+
+SOURCE_SPACY = "spacy"
+SOURCE_GAZETTEER = "gazetteer"
+# Model labels worth a mention row. Numeric and temporal labels (CARDINAL, DATE, MONEY, ...)
+# are not entities; NORP ("Buddhist", "Swiss") is mostly adjectives in speech.
+KEEP_LABELS = frozenset(
+    {"PERSON", "ORG", "PRODUCT", "GPE", "LOC", "FAC", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE"}
+)
+MIN_MODEL_CHARS = 2
+CONTEXT_CHARS = 80
+CONFIDENCE_EXACT = 0.9
+CONFIDENCE_LINKED = 0.6
+
+
+@dataclass(slots=True)
+class MentionDraft:
+    """A mention before episode-level linking; offsets are into the transcript."""
+
+    entity: str
+    surface: str
+    label: str | None
+    category: str | None
+    start: int
+    end: int
+    source: str
+    confidence: float | None  # None: set from the episode's frequency when finished
+
+
+def doc_mentions(doc: Doc, offset: int, gazetteer: Gazetteer) -> list[MentionDraft]:
+    """Mentions in one chunk's doc; `offset` is the chunk's start in the transcript."""
+    by_name = gazetteer.by_name
+    drafts: list[MentionDraft] = []
+    for ent in doc.ents:
+        entry = by_name.get(ent.ent_id_) if ent.ent_id_ else None
+        if entry is not None:  # the EntityRuler's match
+            drafts.append(
+                MentionDraft(
+                    entry.name,
+                    ent.text,
+                    entry.label,
+                    entry.category,
+                    offset + ent.start_char,
+                    offset + ent.end_char,
+                    SOURCE_GAZETTEER,
+                    CONFIDENCE_EXACT,
+                )
+            )
+            continue
+        if ent.label_ not in KEEP_LABELS:
+            continue
+        span = trim_span(ent)
+        if span is None or gazetteer.is_ignored(span.text) or gazetteer.is_ignored(ent.text):
+            continue
+        surface = span.text
+        start, end = offset + span.start_char, offset + span.end_char
+        resolution = gazetteer.resolve(surface)
+        if resolution is not None:
+            e = resolution.entry
+            confidence = CONFIDENCE_EXACT * resolution.score / 100
+            drafts.append(
+                MentionDraft(
+                    e.name, surface, e.label, e.category, start, end, SOURCE_GAZETTEER, confidence
+                )
+            )
+        elif len(surface) > MIN_MODEL_CHARS and any(c.isupper() for c in surface):
+            # Model-only spans must look like names: not all lowercase (ASR noise such as
+            # "node"), not two letters ("LS", "N2"); short names belong in the gazetteer.
+            entity = normalize_space(surface)
+            drafts.append(
+                MentionDraft(entity, surface, ent.label_, None, start, end, SOURCE_SPACY, None)
+            )
+    return drafts
+
+
+def trim_span(span: Span) -> Span | None:
+    """The span without leading discourse words or trailing function words, or None if what
+    remains is not a name ("So I" -> None, "the Neuron SDK" -> "Neuron SDK")."""
+    start, end = span.start, span.end
+    doc = span.doc
+    while start < end and (
+        doc[start].is_space or doc[start].is_punct or is_leading_word(doc[start].text)
+    ):
+        start += 1
+    while end > start and (
+        doc[end - 1].is_space or doc[end - 1].is_punct or is_trailing_word(doc[end - 1].text)
+    ):
+        end -= 1
+    if start >= end:
+        return None
+    trimmed = doc[start:end]
+    tokens = [t for t in trimmed if not t.is_space]
+    if all(is_pronoun(t.text) or (t.pos_ == "PRON" and t.text.islower()) for t in tokens):
+        return None
+    if all(t.like_num or t.is_punct for t in tokens) or is_junk(normalize_space(trimmed.text)):
+        return None
+    return trimmed
+
+
+def finish_mentions(
+    episode_id: str,
+    drafts: list[MentionDraft],
+    text: str,
+    segments: list[Segment],
+    segment_starts: list[int],
+    gazetteer: Gazetteer,
+) -> list[dict[str, Any]]:
+    """Episode-level pass: link lone first names, set frequency confidence, build rows."""
+    _link_first_names(drafts, gazetteer)
+    frequency = Counter(d.entity for d in drafts if d.source == SOURCE_SPACY)
+    rows = []
+    for d in sorted(drafts, key=lambda d: (d.start, d.end)):
+        if d.confidence is None:
+            d.confidence = min(0.8, 0.4 + 0.1 * frequency[d.entity])
+        segment = segments[bisect.bisect_right(segment_starts, d.start) - 1] if segments else None
+        context = normalize_space(text[max(0, d.start - CONTEXT_CHARS) : d.end + CONTEXT_CHARS])
+        rows.append(
+            make_row(
+                MENTIONS,
+                episode_id=episode_id,
+                entity=d.entity,
+                surface=d.surface,
+                label=d.label,
+                category=d.category,
+                char_start=int(d.start),
+                char_end=int(d.end),
+                segment_seq=segment.seq if segment else None,
+                start_seconds=_seconds(segment.start_seconds) if segment else None,
+                speaker=segment.speaker if segment else None,
+                context=context or None,
+                confidence=round(float(d.confidence), 3),
+                source=d.source,
+            )
+        )
+    return rows
+
+
+def _link_first_names(drafts: list[MentionDraft], gazetteer: Gazetteer) -> None:
+    """ "Ron" -> "Ron Diamant" when exactly one full PERSON name in the episode starts with it."""
+    full_names: defaultdict[str, set[str]] = defaultdict(set)
+    for d in drafts:
+        if d.label == "PERSON" and " " in d.entity:
+            full_names[d.entity.split(" ", 1)[0].casefold()].add(d.entity)
+    by_name = gazetteer.by_name
+    for d in drafts:
+        if d.source != SOURCE_SPACY or d.label != "PERSON" or " " in d.entity:
+            continue
+        candidates = full_names.get(d.entity.casefold(), set())
+        if len(candidates) == 1:
+            d.entity = next(iter(candidates))
+            d.confidence = CONFIDENCE_LINKED
+            entry = by_name.get(d.entity)
+            if entry is not None:
+                d.category = entry.category
+
+
+def _seconds(value: float | None) -> float | None:
+    return None if value is None else float(value)

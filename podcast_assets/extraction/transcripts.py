@@ -1,0 +1,170 @@
+"""Streaming extraction over transcripts: one `nlp.pipe` for the whole input.
+
+Each episode's transcript ("\\n".join of its segment texts) is cut into chunks at segment
+boundaries (a single oversized segment at whitespace) so no doc exceeds `nlp.max_length`;
+the chunks of all episodes flow through one `nlp.pipe` call (worker processes start once)
+with small picklable contexts, and each doc's offsets are shifted back into its transcript.
+Episodes are held only from their first chunk in to their last doc out, so memory stays flat
+however long the input is.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from podcast_assets.extraction.gazetteer import Gazetteer, load_gazetteer
+from podcast_assets.extraction.mentions import MentionDraft, doc_mentions, finish_mentions
+from podcast_assets.extraction.quotes import TOP_N, Sentence, select_quotes, sentence_record
+from podcast_assets.extraction.rows import Extraction
+from podcast_assets.extraction.topics import TopicMatcher, topic_matcher, topic_rows
+from podcast_assets.models import Segment
+
+MAX_CHUNK_CHARS = 100_000
+DEFAULT_BATCH_SIZE = 4
+
+
+def extract_transcripts(
+    nlp: Language,
+    items: Iterable[tuple[str, Sequence[Segment]]],
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    n_process: int = 1,
+    max_chunk_chars: int = MAX_CHUNK_CHARS,
+    top_quotes: int = TOP_N,
+) -> Iterator[Extraction]:
+    """One `Extraction` per (episode_id, segments), in input order, streaming.
+
+    `batch_size` counts chunk docs per `nlp.pipe` batch; with `n_process` > 1 each worker
+    takes whole batches, so keep it small when episodes are few.
+    """
+    if max_chunk_chars >= nlp.max_length:
+        raise ValueError(f"max_chunk_chars must be below nlp.max_length ({nlp.max_length})")
+    gazetteer = load_gazetteer()
+    matcher = topic_matcher(nlp)
+    pending: deque[_Episode] = deque()
+
+    def chunks() -> Iterator[tuple[str, tuple[int, int, int]]]:
+        for index, (episode_id, segments) in enumerate(items):
+            episode = _Episode.open(index, episode_id, segments, max_chunk_chars)
+            pending.append(episode)
+            for k, (start, end) in enumerate(episode.chunks):
+                yield episode.text[start:end], (index, k, start)
+
+    docs = nlp.pipe(chunks(), as_tuples=True, batch_size=batch_size, n_process=n_process)
+    for doc, (index, k, start) in docs:
+        episode = pending[0]
+        if episode.index != index:  # nlp.pipe keeps order; this would be a spaCy bug
+            raise RuntimeError(f"chunk of episode #{index} arrived while #{episode.index} open")
+        episode.add(doc, start, gazetteer, matcher)
+        if k == len(episode.chunks) - 1:
+            pending.popleft()
+            yield episode.finish(gazetteer, matcher, top_quotes)
+
+
+def chunk_ranges(
+    text: str, segment_spans: Sequence[tuple[int, int]], max_chars: int
+) -> list[tuple[int, int]]:
+    """[start, end) ranges of `text` of at most `max_chars`, cut between segments.
+
+    A segment longer than `max_chars` is cut at the last whitespace before the limit (or hard
+    at the limit if it has none). Always returns at least one range, so an empty transcript
+    still yields one (empty) doc and keeps its place in the stream.
+    """
+    ranges: list[tuple[int, int]] = []
+    current: tuple[int, int] | None = None
+    for start, end in segment_spans:
+        if end - start > max_chars:
+            if current:
+                ranges.append(current)
+                current = None
+            ranges.extend(_split_long(text, start, end, max_chars))
+        elif current is None:
+            current = (start, end)
+        elif end - current[0] <= max_chars:
+            current = (current[0], end)
+        else:
+            ranges.append(current)
+            current = (start, end)
+    if current:
+        ranges.append(current)
+    return ranges or [(0, 0)]
+
+
+def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
+    out = []
+    while end - start > max_chars:
+        cut = text.rfind(" ", start + 1, start + max_chars)
+        cut = cut if cut > start else start + max_chars
+        out.append((start, cut))
+        start = cut
+    out.append((start, end))
+    return out
+
+
+@dataclass
+class _Episode:
+    """Accumulates one episode's findings across its chunk docs."""
+
+    index: int
+    episode_id: str
+    segments: list[Segment]
+    text: str
+    segment_starts: list[int]
+    chunks: list[tuple[int, int]]
+    drafts: list[MentionDraft] = field(default_factory=list)
+    sentences: list[Sentence] = field(default_factory=list)
+    topic_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    @classmethod
+    def open(
+        cls, index: int, episode_id: str, segments: Sequence[Segment], max_chars: int
+    ) -> _Episode:
+        segs = list(segments)
+        starts, spans, offset = [], [], 0
+        for seg in segs:  # offsets of the newline-joined transcript, as Segment documents
+            starts.append(offset)
+            spans.append((offset, offset + len(seg.text)))
+            offset += len(seg.text) + 1
+        text = "\n".join(seg.text for seg in segs)
+        return cls(index, episode_id, segs, text, starts, chunk_ranges(text, spans, max_chars))
+
+    def add(self, doc: Doc, offset: int, gazetteer: Gazetteer, matcher: TopicMatcher) -> None:
+        drafts = doc_mentions(doc, offset, gazetteer)
+        self.drafts.extend(drafts)
+        hits = matcher(doc)
+        self.topic_counts.update((h.topic, h.keyword) for h in hits)
+        if not len(doc):
+            return
+        mention_starts = [d.start for d in drafts]
+        hit_starts = [offset + doc[h.start].idx for h in hits]
+        for sent in doc.sents:
+            record = sentence_record(sent.text, offset + sent.start_char, offset + sent.end_char)
+            if record is None:
+                continue
+            lo, hi = record.start, record.end
+            record.mentions = tuple(drafts[_span(mention_starts, lo, hi)])
+            topics = {h.topic for h in hits[_span(hit_starts, lo, hi)]}
+            record.topics = tuple(sorted(topics, key=lambda t: matcher.order.get(t, 0)))
+            self.sentences.append(record)
+
+    def finish(self, gazetteer: Gazetteer, matcher: TopicMatcher, top_quotes: int) -> Extraction:
+        args = (self.segments, self.segment_starts)
+        # Mentions first: it links first names, which the quotes' entity lists then show.
+        mentions = finish_mentions(self.episode_id, self.drafts, self.text, *args, gazetteer)
+        return Extraction(
+            episode_id=self.episode_id,
+            mentions=mentions,
+            quotes=select_quotes(self.episode_id, self.sentences, *args, top_n=top_quotes),
+            topics=topic_rows(self.episode_id, self.topic_counts, matcher.order),
+        )
+
+
+def _span(sorted_starts: list[int], lo: int, hi: int) -> slice:
+    """The slice of items whose (sorted) start offsets fall in [lo, hi)."""
+    return slice(bisect.bisect_left(sorted_starts, lo), bisect.bisect_left(sorted_starts, hi))

