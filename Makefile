@@ -1,0 +1,44 @@
+# One task runner: these targets are what users, the README and CI run.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME := $(CURDIR)
+
+.PHONY: run test ui lint format bench clean
+
+# (Re)install when the project's dependencies change.
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need Python 3.11+ on PATH (or make PYTHON=/path/to/python3)"; exit 2; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## run: set up, then refresh the warehouse from data/raw through Dagster
+run: $(STAMP)
+	$(BIN)/podcast-assets refresh
+
+## test: set up, then run the whole test suite
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## ui: the Dagster UI on this code location, with the same instance `make run` records into
+ui: $(STAMP)
+	$(BIN)/dagster dev -w workspace.yaml
+
+lint: $(STAMP)
+	$(BIN)/ruff check podcast_assets podcast_assets_tests
+	$(BIN)/ruff format --check podcast_assets podcast_assets_tests
+
+format: $(STAMP)
+	$(BIN)/ruff format podcast_assets podcast_assets_tests
+	$(BIN)/ruff check --fix podcast_assets podcast_assets_tests
+
+clean:
+	rm -rf $(VENV) .dagster data/warehouse.duckdb data/warehouse.duckdb.wal
+
+## bench: the performance benchmark (make bench N=20 for a quick run)
+N ?= 1000
+bench: $(STAMP)
+	$(BIN)/python -m podcast_assets.benchmark.run --n $(N)

@@ -1,0 +1,119 @@
+"""The extract step: stored segments (or an analyser page) to mentions, quotes and topics.
+
+One streaming `nlp.pipe` over every transcript of the batch, so that the pipeline (and its
+worker processes) start once per run; rows are written every few episodes, each partition
+replaced in one transaction together with the others of its flush.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from spacy.language import Language
+
+from podcast_assets import warehouse
+from podcast_assets.extraction import (
+    EXTRACTOR_VERSION,
+    Extraction,
+    extract_enriched,
+    extract_transcripts,
+)
+from podcast_assets.models import Segment, SourceFormat
+from podcast_assets.schema import MENTIONS, QUOTES, TOPICS
+
+STEP = "extract"
+CODE_VERSION = EXTRACTOR_VERSION
+TABLES = (MENTIONS, QUOTES, TOPICS)
+# Episodes per read and per write transaction (each episode is ~1-2 s of NLP on one core).
+CHUNK = 25
+
+
+@dataclass
+class ExtractReport:
+    extracted: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=lambda: {t.name: 0 for t in TABLES})
+    words: int = 0
+    top_entities: dict[str, int] = field(default_factory=dict)
+    top_topics: dict[str, int] = field(default_factory=dict)
+
+
+def extract_partitions(
+    warehouse_path: Path,
+    episode_ids: Sequence[str],
+    nlp: Language,
+    *,
+    n_process: int = 1,
+    batch_size: int = 2,
+    lock_timeout_s: float = warehouse.DEFAULT_LOCK_TIMEOUT_S,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ExtractReport:
+    """Extract every given partition that `episodes` holds; ids it lacks are reported missing."""
+    report = ExtractReport()
+    pending: list[warehouse.PartitionWrite] = []
+    shas: dict[str, str] = {}
+
+    def add(extraction: Extraction) -> None:
+        rows = {
+            MENTIONS.name: extraction.mentions,
+            QUOTES.name: extraction.quotes,
+            TOPICS.name: extraction.topics,
+        }
+        pending.append(
+            warehouse.PartitionWrite(extraction.episode_id, shas[extraction.episode_id], rows)
+        )
+        for m in extraction.mentions:
+            report.top_entities[m["entity"]] = report.top_entities.get(m["entity"], 0) + 1
+        for t in extraction.topics:
+            report.top_topics[t["topic"]] = report.top_topics.get(t["topic"], 0) + t["mentions"]
+        if len(pending) >= CHUNK:
+            flush()
+
+    def flush() -> None:
+        if not pending:
+            return
+        with warehouse.open_writer(warehouse_path, lock_timeout_s) as con:
+            counts = warehouse.replace_partitions(con, STEP, CODE_VERSION, TABLES, pending)
+        for name, n in counts.items():
+            report.rows[name] += n
+        report.extracted.extend(w.episode_id for w in pending)
+        if on_progress:
+            on_progress(len(report.extracted), len(episode_ids))
+        pending.clear()
+
+    def transcripts() -> Iterator[tuple[str, Sequence[Segment]]]:
+        """Load a chunk at a time; analyser pages need no NLP and are handled on the way."""
+        for start in range(0, len(episode_ids), CHUNK):
+            chunk = list(episode_ids[start : start + CHUNK])
+            with warehouse.open_writer(warehouse_path, lock_timeout_s) as con:
+                episodes = warehouse.load_episodes(con, chunk)
+                segments = warehouse.load_segments(
+                    con,
+                    [
+                        i
+                        for i in chunk
+                        if i in episodes
+                        and episodes[i]["source_format"] != SourceFormat.ENRICHED_PAGE
+                    ],
+                )
+            for episode_id in chunk:
+                info = episodes.get(episode_id)
+                if info is None:
+                    report.missing.append(episode_id)
+                    continue
+                shas[episode_id] = info["content_sha256"]
+                if info["source_format"] == SourceFormat.ENRICHED_PAGE:
+                    add(extract_enriched(episode_id, info["front_matter"] or {}))
+                else:
+                    segs = segments.get(episode_id, [])
+                    report.words += sum(len(s.text.split()) for s in segs)
+                    yield episode_id, segs
+
+    for extraction in extract_transcripts(
+        nlp, transcripts(), batch_size=batch_size, n_process=n_process
+    ):
+        add(extraction)
+    flush()
+    return report

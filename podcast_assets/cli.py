@@ -1,0 +1,146 @@
+"""`podcast-assets`: refresh the warehouse through Dagster, and query it.
+
+Exit codes: 0 success, 1 when any file was rejected (after every other file was processed)
+or a query failed, 2 on usage errors.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from podcast_assets import settings, warehouse
+
+_FORMATS = ("table", "csv", "json")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Raw podcast files in data/raw -> a DuckDB warehouse, via Dagster assets."""
+
+
+@main.command()
+@click.option(
+    "--raw-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of raw podcast files [$PODCAST_RAW_DIR or data/raw].",
+)
+@click.option(
+    "--warehouse",
+    "warehouse_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="DuckDB file [$PODCAST_WAREHOUSE or data/warehouse.duckdb].",
+)
+def refresh(raw_dir: Path | None, warehouse_path: Path | None) -> None:
+    """Ingest new or changed files and extract their entities, quotes and topics."""
+    from podcast_assets.refresh import refresh as run_refresh
+
+    raw = settings.raw_dir(raw_dir)
+    target = settings.warehouse_path(warehouse_path)
+    if not raw.is_dir():
+        raise click.UsageError(f"raw directory {raw} does not exist")
+    # Assets resolve these at run time; runs the UI re-executes later resolve them the same way.
+    os.environ["PODCAST_RAW_DIR"] = str(raw.resolve())
+    os.environ["PODCAST_WAREHOUSE"] = str(target.resolve())
+    instance = _instance()
+    click.echo(f"refreshing {target} from {raw}")
+    try:
+        summary = run_refresh(
+            raw, target, instance, lock_timeout_s=settings.lock_timeout_s(), echo=click.echo
+        )
+    except warehouse.WarehouseLockedError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    for line in summary.lines():
+        click.echo(line)
+    sys.exit(summary.exit_code)
+
+
+@main.command()
+@click.argument("query", required=False)
+@click.option(
+    "--warehouse",
+    "warehouse_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="DuckDB file [$PODCAST_WAREHOUSE or data/warehouse.duckdb].",
+)
+@click.option("--format", "fmt", type=click.Choice(_FORMATS), default="table", show_default=True)
+@click.option(
+    "--schema",
+    "show_schema",
+    is_flag=True,
+    help="Print every table and view with its columns, types and comments.",
+)
+def sql(query: str | None, warehouse_path: Path | None, fmt: str, show_schema: bool) -> None:
+    """Run one QUERY on a read-only connection and print the result."""
+    import duckdb
+
+    if not query and not show_schema:
+        raise click.UsageError("give a QUERY, or --schema")
+    target = settings.warehouse_path(warehouse_path)
+    try:
+        with warehouse.open_reader(target, settings.lock_timeout_s()) as con:
+            if show_schema:
+                columns = ["table", "column", "type", "comment"]
+                rows: list[tuple[Any, ...]] = warehouse.describe(con)
+            else:
+                result = con.execute(query)
+                columns = [d[0] for d in result.description or []]
+                rows = result.fetchall()
+    except (warehouse.WarehouseMissingError, warehouse.WarehouseLockedError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except duckdb.Error as exc:
+        message = str(exc)
+        if "read-only mode" in message:
+            message += "\n`podcast-assets sql` never writes; the warehouse is built by `refresh`."
+        click.echo(f"error: {message}", err=True)
+        sys.exit(1)
+    _print_rows(columns, rows, fmt)
+
+
+def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    elif fmt == "json":
+        click.echo(
+            json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str, indent=2)
+        )
+    else:
+        import pandas as pd
+
+        # object dtype keeps integers as integers and NULL as NULL (no NaN, no 881.0).
+        frame = pd.DataFrame(rows, columns=columns, dtype=object).fillna("NULL")
+        with pd.option_context("display.max_colwidth", 80, "display.width", 200):
+            click.echo(frame.to_string(index=False) if rows else f"({', '.join(columns)}: 0 rows)")
+
+
+def _instance() -> Any:
+    """The persistent instance the UI reads: $DAGSTER_HOME, else the repo's dagster.yaml."""
+    import dagster as dg
+
+    if not os.environ.get("DAGSTER_HOME") and Path("dagster.yaml").is_file():
+        os.environ["DAGSTER_HOME"] = str(Path.cwd())
+    if os.environ.get("DAGSTER_HOME"):
+        return dg.DagsterInstance.get()
+    click.echo(
+        "note: DAGSTER_HOME is not set and there is no dagster.yaml here; runs are recorded in "
+        "a temporary instance the UI will not show",
+        err=True,
+    )
+    return dg.DagsterInstance.ephemeral()
+
+
+if __name__ == "__main__":
+    main()

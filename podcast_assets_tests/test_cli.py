@@ -1,0 +1,89 @@
+"""The `podcast-assets` command: output formats, exit codes and read-only queries."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from podcast_assets import ingestion
+from podcast_assets.cli import main
+
+from .conftest import SEED_PLAIN_881, SEED_TIMESTAMPED, SEEDS_DIR
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "w.duckdb"
+    files = [(n.rsplit(".", 1)[0], SEEDS_DIR / n) for n in (SEED_PLAIN_881, SEED_TIMESTAMPED)]
+    ingestion.ingest_files(path, files)
+    return path
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_cli_sql_table_keeps_integers_and_nulls(db):
+    result = run(
+        "sql", "SELECT episode_number, title FROM episodes ORDER BY 1", "--warehouse", str(db)
+    )
+    assert result.exit_code == 0, result.output
+    assert "881 " in result.output and "881.0" not in result.output
+    assert "NULL" in result.output
+
+
+def test_cli_sql_json_and_csv(db):
+    out = run(
+        "sql",
+        "SELECT source_format, count(*) AS n FROM episodes GROUP BY 1 ORDER BY 1",
+        "--warehouse",
+        str(db),
+        "--format",
+        "json",
+    )
+    assert json.loads(out.output) == [
+        {"source_format": "plain_transcript", "n": 1},
+        {"source_format": "timestamped_transcript", "n": 1},
+    ]
+    csv_out = run("sql", "SELECT 1 AS a, 'x,y' AS b", "--warehouse", str(db), "--format", "csv")
+    assert csv_out.output.splitlines() == ["a,b", '1,"x,y"']
+
+
+def test_cli_sql_schema_lists_comments(db):
+    result = run("sql", "--schema", "--warehouse", str(db))
+    assert result.exit_code == 0
+    assert "episode_key" in result.output and "The episode's identity" in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["sql"], ["sql", "SELECT 1", "--format", "xml"], ["refresh", "--bogus"], ["nope"]],
+)
+def test_cli_usage_errors_exit_2(args):
+    assert run(*args).exit_code == 2
+
+
+def test_cli_sql_on_missing_warehouse_says_what_to_do(tmp_path):
+    result = run("sql", "SELECT 1", "--warehouse", str(tmp_path / "none.duckdb"))
+    assert result.exit_code == 1
+    assert "run `podcast-assets refresh`" in result.output
+
+
+def test_cli_bad_query_exits_1_with_duckdb_message(db):
+    result = run("sql", "SELECT nope FROM episodes", "--warehouse", str(db))
+    assert result.exit_code == 1
+    assert "nope" in result.output
+
+
+def test_cli_console_script_is_installed():
+    done = subprocess.run(
+        [sys.executable, "-m", "podcast_assets.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "refresh" in done.stdout and "sql" in done.stdout

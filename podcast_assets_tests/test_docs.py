@@ -1,0 +1,31 @@
+"""Docs describe what exists: the README's table reference is generated from the schema."""
+
+from __future__ import annotations
+
+import re
+
+from podcast_assets.schema import schema_markdown
+
+from .conftest import REPO
+
+README = REPO / "README.md"
+MARKERS = re.compile(r"<!-- schema:start -->\n(.*?)<!-- schema:end -->", re.S)
+
+
+def test_docs_readme_table_reference_matches_schema():
+    match = MARKERS.search(README.read_text(encoding="utf-8"))
+    assert match, "README lost its schema markers"
+    assert match.group(1) == schema_markdown(), (
+        "README tables are out of date: run `python -m podcast_assets.schema` to regenerate"
+    )
+
+
+def test_docs_readme_starts_with_the_three_make_commands():
+    text = README.read_text(encoding="utf-8")
+    block = text.split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line.split("#")[0].strip() for line in block.strip().splitlines()]
+    assert commands == ["make run", "make test", "make ui"]
+
+
+def test_docs_ci_calls_the_readme_test_command():
+    assert "make test" in (REPO / ".ci" / "run").read_text(encoding="utf-8")

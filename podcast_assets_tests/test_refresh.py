@@ -1,0 +1,157 @@
+"""End to end through Dagster: refresh the sample files plus a matrix of bad ones.
+
+One module-scoped refresh (real parsing, real spaCy, real DuckDB, a real Dagster instance in a
+temporary directory); the tests then read what it left behind.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from podcast_assets import warehouse
+from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
+from podcast_assets.refresh import refresh
+
+from .conftest import SEEDS_DIR
+
+BAD_FILES: dict[str, bytes] = {
+    "empty.txt": b"",
+    "random.bin": bytes((i * 7919 + 13) % 255 + 1 for i in range(4096)),
+    "nul.txt": b"This is episode 5.\x00\x00",
+    "broken-yaml.txt": b"---\ntitle: [unclosed\n---\n",
+    "list-yaml.txt": b"---\n- a\n- b\n---\n",
+    "evil-yaml.txt": b"---\ntitle: !!python/object/apply:os.system ['true']\n---\n",
+    "backwards.srt": b"1\n00:00:05,000 --> 00:00:02,000\nhello\n\n",
+}
+EXPECTED_REASONS = {
+    "empty.txt": "file is empty",
+    "random.bin": "is not text: neither valid UTF-8 nor cp1252",
+    "nul.txt": "NUL byte",
+    "broken-yaml.txt": "not valid YAML",
+    "list-yaml.txt": "not a mapping",
+    "evil-yaml.txt": "could not determine a constructor",
+    "backwards.srt": "ends at 00:00:02,000 before it starts at 00:00:05,000",
+}
+SEED_IDS = sorted(p.stem for p in SEEDS_DIR.iterdir())
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """A raw dir (seeds + bad files), a warehouse, an instance, and the first refresh."""
+    root = tmp_path_factory.mktemp("refresh")
+    raw = root / "raw"
+    shutil.copytree(SEEDS_DIR, raw)
+    for name, data in BAD_FILES.items():
+        (raw / name).write_bytes(data)
+    db = root / "warehouse.duckdb"
+    (root / "dagster").mkdir()
+    with dg.instance_for_test(temp_dir=str(root / "dagster")) as instance:
+        mp = pytest.MonkeyPatch()
+        mp.setenv("PODCAST_RAW_DIR", str(raw))
+        mp.setenv("PODCAST_WAREHOUSE", str(db))
+        first = refresh(raw, db, instance)
+        yield {"raw": raw, "db": db, "instance": instance, "first": first}
+        mp.undo()
+
+
+def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with warehouse.open_reader(db) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def test_refresh_ingests_every_good_file_with_the_right_format(world):
+    rows = dict(query(world["db"], "SELECT episode_id, source_format FROM episodes"))
+    assert rows == {
+        "000_bd597d44d42fa029": "enriched_page",
+        "001_d9628893f081d57c": "enriched_page",
+        "002_8b2825759835b94d": "plain_transcript",
+        "003_6dc2de23e6c008f7": "timestamped_transcript",
+    }
+    assert query(world["db"], "SELECT count(DISTINCT episode_key) FROM episodes") == [(3,)]
+
+
+def test_refresh_records_each_bad_file_with_its_reason(world):
+    summary = world["first"]
+    assert summary.exit_code == 1
+    recorded = dict(query(world["db"], "SELECT source_file, reason FROM ingest_errors"))
+    assert set(recorded) == set(BAD_FILES)
+    for name, reason in EXPECTED_REASONS.items():
+        assert recorded[name].startswith(f"{name}: ")
+        assert reason in recorded[name]
+        assert summary.rejected[name] == recorded[name]
+    assert "\n".join(summary.lines()).count("  - ") == len(BAD_FILES)
+
+
+def test_refresh_shows_bad_files_as_failed_partitions_in_dagster(world):
+    instance: dg.DagsterInstance = world["instance"]
+    materialized = instance.get_materialized_partitions(dg.AssetKey("episodes"))
+    assert materialized == set(SEED_IDS)
+    failed_runs = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
+    assert len(failed_runs) == len(BAD_FILES)
+    messages = " ".join(
+        e.dagster_event.step_failure_data.user_failure_data.description
+        for run in failed_runs
+        for e in instance.all_logs(run.run_id)
+        if e.dagster_event and e.dagster_event.event_type_value == "STEP_FAILURE"
+    )
+    for name, reason in EXPECTED_REASONS.items():
+        assert f"{name}: " in messages and reason in messages
+
+
+def test_refresh_materializes_every_asset_for_every_good_partition(world):
+    instance: dg.DagsterInstance = world["instance"]
+    for asset in ("episodes", "segments", "mentions", "quotes", "topics"):
+        assert instance.get_materialized_partitions(dg.AssetKey(asset)) == set(SEED_IDS), asset
+    keys = instance.get_dynamic_partitions(EPISODE_PARTITIONS_NAME)
+    assert set(SEED_IDS) <= set(keys)
+
+
+def test_refresh_good_files_run_together(world):
+    good_runs = [
+        r
+        for r in world["instance"].get_runs(
+            filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS])
+        )
+    ]
+    assert len(good_runs) == 1
+
+
+def test_refresh_second_run_does_nothing_and_says_so(world):
+    before = query(world["db"], "SELECT max(ingested_at) FROM episodes")
+    runs_before = len(world["instance"].get_runs())
+    again = refresh(world["raw"], world["db"], world["instance"])
+    assert not again.plan.has_work
+    assert again.run_ids == []
+    assert len(world["instance"].get_runs()) == runs_before
+    assert any("nothing to do" in line for line in again.lines())
+    assert query(world["db"], "SELECT max(ingested_at) FROM episodes") == before
+    assert again.exit_code == 1  # the bad files are still there, and still reported
+    assert set(again.rejected) == set(BAD_FILES)
+
+
+def test_refresh_fixed_file_leaves_ingest_errors_and_removed_file_leaves_no_rows(world):
+    raw, db, instance = world["raw"], world["db"], world["instance"]
+    (raw / "empty.txt").write_text("Welcome to the Fixed Show. I'm your host, Ada Lovelace.\n")
+    (raw / "003_6dc2de23e6c008f7.txt").rename(raw / ".hidden-now")
+    try:
+        summary = refresh(raw, db, instance)
+        assert "empty.txt" not in summary.rejected
+        assert query(db, "SELECT count(*) FROM ingest_errors WHERE source_file = 'empty.txt'") == [
+            (0,)
+        ]
+        assert query(db, "SELECT show_name FROM episodes WHERE episode_id = 'empty'") == [
+            ("Fixed",)
+        ]
+        gone = "003_6dc2de23e6c008f7"
+        for table in ("episodes", "segments", "mentions", "quotes", "topics"):
+            assert query(db, f"SELECT count(*) FROM {table} WHERE episode_id = ?", [gone]) == [(0,)]
+        (removal,) = query(db, "SELECT source_file, rows_deleted FROM removals")
+        assert removal[0] == "003_6dc2de23e6c008f7.txt"
+        assert '"segments": 449' in removal[1]
+        assert gone not in instance.get_dynamic_partitions(EPISODE_PARTITIONS_NAME)
+    finally:
+        (raw / ".hidden-now").rename(raw / "003_6dc2de23e6c008f7.txt")

@@ -1,0 +1,134 @@
+"""The warehouse module on a real DuckDB file: atomic replace, removal, locks, comments."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import duckdb
+import pytest
+
+from podcast_assets import warehouse
+from podcast_assets.schema import SEGMENTS, TABLES
+
+
+def seg(episode_id: str, seq: int, text: str = "hello") -> dict:
+    return {"episode_id": episode_id, "seq": seq, "char_start": 0, "text": text}
+
+
+def write(path, episode_id: str, n: int, sha: str = "s") -> dict[str, int]:
+    rows = {"segments": [seg(episode_id, i) for i in range(n)]}
+    with warehouse.open_writer(path) as con:
+        return warehouse.replace_partitions(
+            con, "ingest", "1", [SEGMENTS], [warehouse.PartitionWrite(episode_id, sha, rows)]
+        )
+
+
+def count(path, sql: str) -> int:
+    with warehouse.open_reader(path) as con:
+        return con.execute(sql).fetchall()[0][0]
+
+
+def test_warehouse_replace_is_idempotent_per_partition(tmp_path):
+    db = tmp_path / "w.duckdb"
+    write(db, "a", 3)
+    write(db, "b", 2)
+    write(db, "a", 3)
+    write(db, "a", 3)
+    assert count(db, "SELECT count(*) FROM segments") == 5
+    assert count(db, "SELECT count(*) FROM partition_state") == 2
+
+
+def test_warehouse_failed_write_leaves_previous_rows_intact(tmp_path):
+    db = tmp_path / "w.duckdb"
+    write(db, "a", 3)
+    bad = {"segments": [seg("a", 0), {"episode_id": "a", "seq": 1, "char_start": 0}]}  # no text
+    with warehouse.open_writer(db) as con, pytest.raises(duckdb.Error):
+        warehouse.replace_partitions(
+            con, "ingest", "2", [SEGMENTS], [warehouse.PartitionWrite("a", "new", bad)]
+        )
+    assert count(db, "SELECT count(*) FROM segments WHERE episode_id = 'a'") == 3
+    with warehouse.open_reader(db) as con:
+        assert warehouse.partition_states(con)["a"]["ingest"].content_sha256 == "s"
+
+
+def test_warehouse_removal_deletes_rows_and_records_them(tmp_path):
+    db = tmp_path / "w.duckdb"
+    write(db, "a", 3)
+    with warehouse.open_writer(db) as con:
+        report = warehouse.remove_partitions(con, ["a"])
+    assert report["a"]["segments"] == 3
+    assert count(db, "SELECT count(*) FROM segments") == 0
+    assert count(db, "SELECT count(*) FROM removals WHERE episode_id = 'a'") == 1
+
+
+def test_warehouse_reader_cannot_write(tmp_path):
+    db = tmp_path / "w.duckdb"
+    write(db, "a", 1)
+    with warehouse.open_reader(db) as con, pytest.raises(duckdb.Error, match="read-only"):
+        con.execute("DELETE FROM segments")
+
+
+def test_warehouse_reader_of_missing_file_says_what_to_do(tmp_path):
+    with (
+        pytest.raises(warehouse.WarehouseMissingError, match="podcast-assets refresh"),
+        warehouse.open_reader(tmp_path / "none.duckdb"),
+    ):
+        pass
+
+
+def test_warehouse_describes_itself(tmp_path):
+    db = tmp_path / "w.duckdb"
+    write(db, "a", 1)
+    with warehouse.open_reader(db) as con:
+        described = {(t, c): comment for t, c, _, comment in warehouse.describe(con)}
+        table_comments = dict(
+            con.execute("SELECT table_name, comment FROM duckdb_tables()").fetchall()
+        )
+    for table in TABLES:
+        assert table_comments[table.name].startswith(table.grain)
+        for column in table.columns:
+            assert described[(table.name, column.name)] == column.description
+
+
+HOLD = """
+import duckdb, sys, time
+con = duckdb.connect(sys.argv[1], read_only=True)
+print("holding", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def hold_lock(db, seconds: float) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(db), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "holding"
+    return proc
+
+
+def test_warehouse_writer_waits_for_another_process_then_writes(tmp_path):
+    db = tmp_path / "w.duckdb"
+    write(db, "a", 1)
+    proc = hold_lock(db, 1.0)
+    started = time.monotonic()
+    write(db, "b", 1)
+    assert time.monotonic() - started >= 0.5
+    proc.wait()
+    assert count(db, "SELECT count(*) FROM segments") == 2
+
+
+def test_warehouse_writer_gives_up_with_a_clear_message(tmp_path):
+    db = tmp_path / "w.duckdb"
+    write(db, "a", 1)
+    proc = hold_lock(db, 3.0)
+    try:
+        with (
+            pytest.raises(warehouse.WarehouseLockedError, match="another process holds it"),
+            warehouse.open_writer(db, lock_timeout_s=0.5),
+        ):
+            pass
+    finally:
+        proc.kill()
+        proc.wait()
