@@ -87,3 +87,38 @@ def test_cli_console_script_is_installed():
         check=True,
     )
     assert "refresh" in done.stdout and "sql" in done.stdout
+
+
+def test_cli_gazetteer_suggest_then_merge(tmp_path):
+    from podcast_assets import warehouse
+    from podcast_assets.extraction.gazetteer import default_gazetteer_path, load_gazetteer
+
+    db = tmp_path / "w.duckdb"
+    row = {
+        "episode_id": "p",
+        "entity": "Quantum Widgets Inc",
+        "surface": "Quantum Widgets Inc",
+        "category": "ai_startup",
+        "source": "analyzer_llm",
+    }
+    with warehouse.open_writer(db) as con:
+        warehouse.replace_partitions(
+            con,
+            "extract",
+            "x",
+            [warehouse.table("mentions")],
+            [warehouse.PartitionWrite("p", "s", {"mentions": [row]})],
+        )
+    suggested = tmp_path / "suggest.yaml"
+    result = run("gazetteer", "suggest", "--warehouse", str(db), "--out", str(suggested))
+    assert result.exit_code == 0, result.output
+    text = suggested.read_text()
+    assert "Quantum Widgets Inc" in text
+    gazetteer = tmp_path / "gazetteer.yaml"
+    gazetteer.write_text(default_gazetteer_path().read_text())
+    unreviewed = run("gazetteer", "merge", str(suggested), "--gazetteer", str(gazetteer))
+    assert unreviewed.exit_code == 1  # a label is required: review is not optional
+    suggested.write_text(text.replace("label: null", "label: ORG"))
+    merged = run("gazetteer", "merge", str(suggested), "--gazetteer", str(gazetteer))
+    assert merged.exit_code == 0, merged.output
+    assert "Quantum Widgets Inc" in load_gazetteer(gazetteer).by_name
