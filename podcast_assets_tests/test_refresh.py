@@ -120,6 +120,62 @@ def test_refresh_good_files_run_together(world):
     assert len(good_runs) == 1
 
 
+def test_refresh_runs_every_asset_check_and_they_pass(world):
+    instance: dg.DagsterInstance = world["instance"]
+    (good_run,) = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS]))
+    evaluations = {
+        e.dagster_event.event_specific_data.check_name: e.dagster_event.event_specific_data
+        for e in instance.all_logs(
+            good_run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        )
+    }
+    assert len(evaluations) >= 15
+    failed = {
+        name: ev.metadata
+        for name, ev in evaluations.items()
+        if not ev.passed and ev.severity == dg.AssetCheckSeverity.ERROR
+    }
+    assert failed == {}
+
+
+def test_refresh_extraction_reads_like_an_index_of_the_shows(world):
+    db = world["db"]
+    ours = "source IN ('spacy', 'gazetteer')"
+    junk = {"So I", "And I", "Like Soma", "Our ICYMI", "But NIM", "From Nvidia", "Now I"}
+    entities = {e for (e,) in query(db, f"SELECT DISTINCT entity FROM mentions WHERE {ours}")}
+    assert not entities & junk
+    assert {"Trainium", "Amazon Web Services", "Annapurna Labs", "NVIDIA"} <= entities
+    timed = query(
+        db,
+        "SELECT count(*), count(start_seconds) FROM mentions "
+        "WHERE episode_id = '003_6dc2de23e6c008f7'",
+    )[0]
+    assert timed[0] > 20 and timed[0] == timed[1]
+    assert query(
+        db,
+        "SELECT count(*) > 0, bool_and(start_seconds IS NOT NULL) FROM quotes "
+        "WHERE episode_id = '003_6dc2de23e6c008f7'",
+    ) == [(True, True)]
+    analyser_five = [
+        "artificial intelligence",
+        "ai infrastructure",
+        "startup",
+        "generative ai",
+        "investment",
+    ]
+
+    def order(episode_id: str) -> list[str]:
+        rows = query(
+            db,
+            "SELECT topic FROM topics WHERE episode_id = ? AND list_contains(?, topic) "
+            "ORDER BY mentions DESC, topic",
+            [episode_id, analyser_five],
+        )
+        return [t for (t,) in rows]
+
+    assert order("002_8b2825759835b94d")[:3] == order("001_d9628893f081d57c")[:3]
+
+
 def test_refresh_second_run_does_nothing_and_says_so(world):
     before = query(world["db"], "SELECT max(ingested_at) FROM episodes")
     runs_before = len(world["instance"].get_runs())
