@@ -16,6 +16,7 @@ from typing import Any
 from podcast_assets import warehouse
 from podcast_assets.identity import episode_key
 from podcast_assets.parsing import PARSER_VERSION, ParseError, parse_bytes
+from podcast_assets.rawfiles import read_raw_file, sha256_file
 from podcast_assets.schema import EPISODES, SEGMENTS
 
 STEP = "ingest"
@@ -110,15 +111,14 @@ def ingest_files(
 
     for done, (episode_id, path) in enumerate(files, start=1):
         try:
-            raw = path.read_bytes()
+            raw = read_raw_file(path)
+            rows = episode_rows(episode_id, path.name, raw)
         except OSError as exc:
             reason = f"{path.name}: could not be read ({exc.strerror or exc})"
             _reject(warehouse_path, lock_timeout_s, report, episode_id, path.name, None, reason)
             continue
-        try:
-            rows = episode_rows(episode_id, path.name, raw)
         except ParseError as exc:
-            sha = hashlib.sha256(raw).hexdigest()
+            sha = sha256_file(path)
             _reject(warehouse_path, lock_timeout_s, report, episode_id, path.name, sha, str(exc))
             continue
         fmt = rows[EPISODES.name][0]["source_format"]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from podcast_assets.models import RawFile
+from podcast_assets.parsing import MAX_FILE_BYTES, ParseError
 
 _SAFE_STEM = re.compile(r"[A-Za-z0-9_-]+")
 _MAX_ID_CHARS = 80
@@ -51,6 +52,20 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def read_raw_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The file's bytes, refusing before reading one too large to be an episode.
+
+    Checking the size first keeps memory bounded: a 5 GB file dropped by mistake is rejected
+    from its size, never loaded.
+    """
+    size = path.stat().st_size
+    if size > limit:
+        raise ParseError(
+            path.name, f"file is {size:,} bytes, over the {limit:,}-byte limit for one episode"
+        )
+    return path.read_bytes()
 
 
 def list_raw_files(raw_dir: Path) -> tuple[dict[str, Path], list[Collision]]:

@@ -20,7 +20,7 @@ from podcast_assets.defs.jobs import extract_job, refresh_job
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.parsing import ParseError, parse_bytes
 from podcast_assets.planning import RefreshPlan, contiguous_ranges, plan_refresh
-from podcast_assets.rawfiles import scan_raw_dir
+from podcast_assets.rawfiles import read_raw_file, scan_raw_dir
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -107,7 +107,7 @@ def refresh(
         name = plan.files[episode_id].name
         summary.rejected[name] = known[name][1]
 
-    _sync_partitions(instance, [f.episode_id for f in files], plan.removed)
+    _sync_partitions(instance, [f.episode_id for f in files])
     order = instance.get_dynamic_partitions(EPISODE_PARTITIONS_NAME)
 
     for batch in plan_batches(plan, order):
@@ -124,15 +124,20 @@ def refresh(
     return summary
 
 
-def _sync_partitions(
-    instance: dg.DagsterInstance, present: Sequence[str], removed: Sequence[str]
-) -> None:
-    existing = set(instance.get_dynamic_partitions(EPISODE_PARTITIONS_NAME))
-    new = [k for k in present if k not in existing]
+def _sync_partitions(instance: dg.DagsterInstance, present: Sequence[str]) -> None:
+    """Register every present file; unregister every key without a file.
+
+    Not only the `removed` partitions (those with rows): a file that was only ever rejected
+    and then deleted has no rows but still has a partition.
+    """
+    existing = instance.get_dynamic_partitions(EPISODE_PARTITIONS_NAME)
+    known = set(existing)
+    new = [k for k in present if k not in known]
     if new:
         instance.add_dynamic_partitions(EPISODE_PARTITIONS_NAME, new)
-    for key in removed:
-        if key in existing:
+    wanted = set(present)
+    for key in existing:
+        if key not in wanted:
             instance.delete_dynamic_partition(EPISODE_PARTITIONS_NAME, key)
 
 
@@ -192,7 +197,7 @@ def _prevalidate(plan: RefreshPlan, keys: Sequence[str]) -> tuple[list[str], lis
     for key in keys:
         raw_file = plan.files[key]
         try:
-            parse_bytes(Path(raw_file.path).read_bytes(), raw_file.name)
+            parse_bytes(read_raw_file(Path(raw_file.path)), raw_file.name)
         except (ParseError, OSError):
             bad.append(key)
         else:

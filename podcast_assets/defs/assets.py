@@ -101,7 +101,7 @@ def ingest(
             description="Rejected: " + "; ".join(problems),
             metadata={"rejected_files": dg.MetadataValue.json(problems)},
         )
-    with warehouse.writer() as con:
+    with warehouse.reader() as con:
         previews = {t.name: _preview(con, t, keys) for t in ingestion.TABLES}
     for table in ingestion.TABLES:
         yield dg.MaterializeResult(
@@ -150,7 +150,7 @@ def extract(
             + ", ".join(report.missing)
             + " (materialize `episodes` for these partitions first)"
         )
-    with warehouse.writer() as con:
+    with warehouse.reader() as con:
         previews = {t.name: _preview(con, t, keys) for t in analysis.TABLES}
     words = dg.MetadataValue.int(report.words)
     yield dg.MaterializeResult(
@@ -173,7 +173,7 @@ def _row_metadata(
     keys: Sequence[str], rows_written: int, preview: str
 ) -> dict[str, dg.MetadataValue]:
     metadata: dict[str, dg.MetadataValue] = {
-        "rows_written": dg.MetadataValue.int(rows_written),
+        "rows_written_in_run": dg.MetadataValue.int(rows_written),
         "partitions_in_run": dg.MetadataValue.int(len(keys)),
         "preview": dg.MetadataValue.md(preview),
     }

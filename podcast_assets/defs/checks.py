@@ -14,7 +14,7 @@ _SAMPLE = 5
 
 
 def _violations(warehouse: WarehouseResource, sql: str) -> tuple[int, list[tuple[object, ...]]]:
-    with warehouse.writer() as con:
+    with warehouse.reader() as con:
         rows = con.execute(sql).fetchall()
     return len(rows), rows[:_SAMPLE]
 
@@ -60,7 +60,7 @@ def mention_entities_are_in_gazetteer(warehouse: WarehouseResource) -> dg.AssetC
     from podcast_assets.extraction import load_gazetteer
 
     known = sorted(load_gazetteer().by_name)
-    with warehouse.writer() as con:
+    with warehouse.reader() as con:
         rows = con.execute(
             "SELECT entity, count(*) AS n FROM mentions WHERE source <> 'analyzer' "
             "AND NOT list_contains(?, entity) GROUP BY 1 ORDER BY 2 DESC, 1",

@@ -37,6 +37,12 @@ class WarehouseResource(dg.ConfigurableResource):
         with warehouse.open_writer(self.file, self.timeout) as con:
             yield con
 
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Read-only: checks and previews can never write, and never create the file."""
+        with warehouse.open_reader(self.file, self.timeout) as con:
+            yield con
+
 
 class RawFilesResource(dg.ConfigurableResource):
     """The folder users drop podcast files into."""
