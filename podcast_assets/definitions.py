@@ -7,11 +7,16 @@ import dagster as dg
 from podcast_assets.defs.assets import extract, ingest
 from podcast_assets.defs.checks import CHECKS
 from podcast_assets.defs.jobs import extract_job, refresh_job
+from podcast_assets.defs.maintenance import prune_job
 from podcast_assets.defs.resources import default_resources
+from podcast_assets.defs.schedules import nightly_refresh_schedule
+from podcast_assets.defs.sensors import raw_files_sensor
 
 defs = dg.Definitions(
     assets=[ingest, extract],
     asset_checks=CHECKS,
-    jobs=[refresh_job, extract_job],
+    jobs=[refresh_job, extract_job, prune_job],
+    sensors=[raw_files_sensor],
+    schedules=[nightly_refresh_schedule],
     resources=default_resources(),
 )

@@ -1,0 +1,88 @@
+"""`nightly_refresh_schedule`: a nightly catch-up for whatever the sensor did not do.
+
+It plans exactly like `raw_files_sensor` (`plan_work`) and requests runs for files that are
+missing or stale, including runs that failed since (a sensor never repeats a run key; each
+schedule tick may). Removed files are left to the sensor: a schedule can only launch its own
+job, and pruning is `prune_job`.
+"""
+
+import os
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import dagster as dg
+
+from podcast_assets.defs.jobs import refresh_job
+from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
+from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
+from podcast_assets.defs.sensors import MAX_TICK_LOCK_WAIT_S, plan_work
+from podcast_assets.warehouse import WarehouseLockedError
+
+DEFAULT_CRON = "0 2 * * *"
+DEFAULT_TIMEZONE = "UTC"
+TIMEZONE_ENV = "PODCAST_SCHEDULE_TZ"
+
+
+def schedule_timezone(override: str | None = None) -> str:
+    """The IANA zone the schedule's cron is read in: override, $PODCAST_SCHEDULE_TZ, or UTC.
+
+    Dagster fixes a schedule's zone when the code location loads, so this is read then: a new
+    value takes effect on the next reload, and a bad name fails the load with this message.
+    """
+    name = override or os.environ.get(TIMEZONE_ENV) or DEFAULT_TIMEZONE
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"{TIMEZONE_ENV}={name!r} is not an IANA time zone (e.g. UTC, Europe/Berlin)"
+        ) from exc
+    return name
+
+
+def build_nightly_refresh_schedule(
+    cron_schedule: str = DEFAULT_CRON, timezone: str | None = None
+) -> dg.ScheduleDefinition:
+    """The schedule, at `cron_schedule` in `timezone` (see `schedule_timezone`)."""
+    zone = schedule_timezone(timezone)
+
+    @dg.schedule(
+        name="nightly_refresh_schedule",
+        cron_schedule=cron_schedule,
+        execution_timezone=zone,
+        job=refresh_job,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"Every night ({cron_schedule}, {zone}): materialize raw files that are "
+        "new, changed, stale or whose last run failed. Zone: $PODCAST_SCHEDULE_TZ.",
+    )
+    def nightly_refresh_schedule(
+        context: dg.ScheduleEvaluationContext,
+        raw_files: RawFilesResource,
+        warehouse: WarehouseResource,
+    ) -> list[dg.RunRequest] | dg.SkipReason:
+        """Plan like the sensor; request what is missing or stale."""
+        raw_dir = raw_files.directory
+        if not raw_dir.is_dir():
+            return dg.SkipReason(f"raw directory {raw_dir} does not exist; nothing to refresh")
+        try:
+            work = plan_work(
+                raw_dir,
+                warehouse.file,
+                context.instance,
+                lock_timeout_s=min(warehouse.timeout, MAX_TICK_LOCK_WAIT_S),
+                unregister_removed=False,
+            )
+        except WarehouseLockedError as exc:
+            return dg.SkipReason(f"warehouse locked by another process; skipped tonight: {exc}")
+        context.log.info(work.summary())
+        runs = work.run_requests("schedule", extract_as_selection=True)
+        if not runs:
+            return dg.SkipReason(work.skip_message(prunes=False))
+        if work.register:
+            # Only sensors can return partition requests; adding is idempotent and must
+            # happen before the runs are created.
+            context.instance.add_dynamic_partitions(EPISODE_PARTITIONS_NAME, list(work.register))
+        return runs
+
+    return nightly_refresh_schedule
+
+
+nightly_refresh_schedule = build_nightly_refresh_schedule()
