@@ -154,8 +154,13 @@ def gazetteer_suggest(warehouse_path: Path | None, out: Any) -> None:
 
 @gazetteer.command("merge")
 @click.argument("reviewed", type=click.File("r"))
-@click.option("--gazetteer", "gazetteer_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Gazetteer YAML to update [the project's own].")
+@click.option(
+    "--gazetteer",
+    "gazetteer_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Gazetteer YAML to update [the project's own].",
+)
 def gazetteer_merge(reviewed: Any, gazetteer_path: Path | None) -> None:
     """Merge REVIEWED entries into the gazetteer file (sorted, stable, ready to commit)."""
     import yaml
