@@ -87,7 +87,7 @@ def extract_partitions(
         """Load a chunk at a time; analyser pages need no NLP and are handled on the way."""
         for start in range(0, len(episode_ids), CHUNK):
             chunk = list(episode_ids[start : start + CHUNK])
-            with warehouse.open_writer(warehouse_path, lock_timeout_s) as con:
+            with warehouse.open_reader(warehouse_path, lock_timeout_s) as con:
                 episodes = warehouse.load_episodes(con, chunk)
                 segments = warehouse.load_segments(
                     con,

@@ -23,8 +23,10 @@ from podcast_assets.models import ParsedEpisode, SourceFormat, segments_from_tex
 # Bump when parsing changes what lands in `episodes`/`segments`: partitions become stale.
 PARSER_VERSION = "1"
 
-# Beyond this a file is not a podcast transcript (a 3-hour show is ~200 KB of text).
-MAX_FILE_BYTES = 64 * 1024 * 1024
+# Beyond this a file is not one podcast episode: a 3-hour show is ~200 KB of text, and 8 MiB
+# (~1.4 M words) already takes minutes of NLP. A 50 MB file is rejected, not left to run for
+# an hour and gigabytes.
+MAX_FILE_BYTES = 8 * 1024 * 1024
 # Plain transcripts sometimes arrive as one giant line; keep segments reviewable.
 _MAX_SEGMENT_CHARS = 2000
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import random
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from podcast_assets.schema import (
 )
 
 DEFAULT_LOCK_TIMEOUT_S = 120.0
+_MAX_RETRY_DELAY_S = 0.1
 _LOCK_MARKERS = ("could not set lock", "conflicting lock")
 
 
@@ -98,7 +100,7 @@ def open_reader(
 
 def _connect(path: str, *, read_only: bool, lock_timeout_s: float) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + lock_timeout_s
-    delay = 0.02
+    delay = 0.01
     while True:
         try:
             return duckdb.connect(path, read_only=read_only)
@@ -113,8 +115,10 @@ def _connect(path: str, *, read_only: bool, lock_timeout_s: float) -> duckdb.Duc
                     f"process holds it ({message.split('. See also')[0]}). Close that session "
                     "(a DuckDB CLI or notebook) or raise PODCAST_LOCK_TIMEOUT."
                 ) from exc
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
+            # Short, jittered waits: the other side holds the file for milliseconds, and a
+            # fixed schedule would let a polling reader starve a writer (or the reverse).
+            time.sleep(delay * random.uniform(0.5, 1.5))
+            delay = min(delay * 2, _MAX_RETRY_DELAY_S)
 
 
 # --- schema -----------------------------------------------------------------------------
@@ -392,13 +396,27 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def describe(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str]]:
-    """(table, column, type, comment) for every table and view, from the file's own catalog."""
+    """(table, column, type, comment) for every table and view, from the file's own catalog.
+
+    Each table or view first gets a row with an empty column whose comment is its grain.
+    """
     return [
         tuple(row)  # type: ignore[misc]
         for row in con.execute(
-            "SELECT c.table_name, c.column_name, c.data_type, coalesce(c.comment, '') "
-            "FROM duckdb_columns() c WHERE c.schema_name = 'main' "
-            "ORDER BY c.table_name, c.column_index"
+            """
+            SELECT name, column_name, data_type, comment FROM (
+                SELECT table_name AS name, '' AS column_name, 'TABLE' AS data_type,
+                       coalesce(comment, '') AS comment, -1 AS position
+                FROM duckdb_tables() WHERE schema_name = 'main'
+                UNION ALL
+                SELECT view_name, '', 'VIEW', coalesce(comment, ''), -1
+                FROM duckdb_views() WHERE schema_name = 'main' AND NOT internal
+                UNION ALL
+                SELECT table_name, column_name, data_type, coalesce(comment, ''), column_index
+                FROM duckdb_columns() WHERE schema_name = 'main'
+            )
+            ORDER BY name, position
+            """
         ).fetchall()
     ]
 
