@@ -108,6 +108,45 @@ def sql(query: str | None, warehouse_path: Path | None, fmt: str, show_schema: b
     _print_rows(columns, rows, fmt)
 
 
+@main.command("export")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["parquet"]),
+    default="parquet",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--warehouse",
+    "warehouse_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="DuckDB file [$PODCAST_WAREHOUSE or data/warehouse.duckdb].",
+)
+def export(out_dir: Path, fmt: str, warehouse_path: Path | None) -> None:
+    """Write every table to OUT_DIR as hive-partitioned Parquet (replaces a previous export)."""
+    import duckdb
+
+    from podcast_assets.export import ExportError, export_parquet
+
+    target = settings.warehouse_path(warehouse_path)
+    try:
+        counts = export_parquet(target, out_dir, lock_timeout_s=settings.lock_timeout_s())
+    except (
+        OSError,
+        ExportError,
+        warehouse.WarehouseLockedError,
+        duckdb.Error,
+    ) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    for name, rows in counts.items():
+        click.echo(f"{name}: {rows} rows")
+    click.echo(f"exported {sum(counts.values())} rows of {len(counts)} tables to {out_dir} ({fmt})")
+
+
 @main.group()
 def gazetteer() -> None:
     """Grow the versioned gazetteer from the analyser's entity names, with a review step."""

@@ -62,7 +62,7 @@ _DISTINCT_QUOTES = (
         QUALIFY row_number() OVER (
             PARTITION BY episode_key, norm_text
             ORDER BY relevance_score DESC NULLS LAST, start_seconds NULLS LAST, episode_id,
-                char_start NULLS LAST
+                char_start NULLS LAST, text
         ) = 1
     ),
     distinct_quotes AS (
@@ -142,7 +142,11 @@ VIEWS: tuple[View, ...] = (
             ORDER BY published_at NULLS LAST, episode_key
         """,
         columns=(
-            ("episode_key", "The episode's identity across files (`<show-slug>:<number>`)."),
+            (
+                "episode_key",
+                "The episode's identity across files: `<show-slug>:<number>`, else "
+                "`sha256:<content prefix>`.",
+            ),
             ("show_name", "Show name; the enriched page's when files disagree."),
             ("episode_number", "Episode number within the show, when known."),
             ("title", "Episode title (from the enriched page)."),
@@ -184,11 +188,21 @@ VIEWS: tuple[View, ...] = (
                 FROM per_file
                 GROUP BY ALL
             ),
-            labels AS (
-                SELECT m.entity, mode(m.label) AS label,
-                    mode(m.category) FILTER (WHERE m.category IS NOT NULL) AS category
+            votes AS (
+                SELECT m.entity, m.label, m.category,
+                    count(*) OVER (PARTITION BY m.entity, m.label) AS label_votes,
+                    count(*) OVER (PARTITION BY m.entity, m.category) AS category_votes
                 FROM mentions m JOIN canonical c USING (episode_id)
-                GROUP BY ALL
+            ),
+            labels AS (
+                -- the most frequent label and category; ties go to the first alphabetically,
+                -- so the answer never depends on row order
+                SELECT entity,
+                    first(label ORDER BY label IS NULL, label_votes DESC, label) AS label,
+                    first(category ORDER BY category_votes DESC, category)
+                        FILTER (WHERE category IS NOT NULL) AS category
+                FROM votes
+                GROUP BY entity
             )
             SELECT
                 e.entity,
@@ -307,9 +321,11 @@ VIEWS: tuple[View, ...] = (
                 SELECT DISTINCT n.entity, q.episode_key, q.norm_text, 'text' AS matched_by
                 FROM distinct_quotes q
                 JOIN names n USING (episode_key)
-                WHERE regexp_matches(
-                    q.text, '(^|\\W)' || regexp_escape(trim(n.name)) || '($|\\W)', 'i'
-                )
+                -- the substring test is cheap and rules out most pairs before the regex
+                WHERE contains(lower(q.text), lower(trim(n.name)))
+                    AND regexp_matches(
+                        q.text, '(^|\\W)' || regexp_escape(trim(n.name)) || '($|\\W)', 'i'
+                    )
             ),
             links AS (
                 SELECT entity, episode_key, norm_text, min(matched_by) AS matched_by
@@ -438,8 +454,9 @@ VIEWS: tuple[View, ...] = (
             minute_quotes AS (
                 SELECT q.episode_id, floor(q.start_seconds / 60)::INTEGER AS minute,
                     count(*)::INTEGER AS quotes,
-                    first(q.text ORDER BY q.relevance_score DESC NULLS LAST, q.start_seconds)
-                        AS top_quote,
+                    first(
+                        q.text ORDER BY q.relevance_score DESC NULLS LAST, q.start_seconds, q.text
+                    ) AS top_quote,
                     list_sort(list_distinct(flatten(list(coalesce(q.topics, []))))) AS topics
                 FROM quotes q JOIN chosen ch USING (episode_id)
                 WHERE q.start_seconds IS NOT NULL

@@ -122,3 +122,18 @@ def test_cli_gazetteer_suggest_then_merge(tmp_path):
     merged = run("gazetteer", "merge", str(suggested), "--gazetteer", str(gazetteer))
     assert merged.exit_code == 0, merged.output
     assert "Quantum Widgets Inc" in load_gazetteer(gazetteer).by_name
+
+
+def test_cli_export_writes_hive_partitioned_parquet(db, tmp_path):
+    import duckdb
+
+    out = tmp_path / "export"
+    result = run("export", str(out), "--format", "parquet", "--warehouse", str(db))
+    assert result.exit_code == 0, result.output
+    assert "episodes: 2 rows" in result.output
+    assert (out / "segments" / "source_format=plain_transcript").is_dir()
+    rows = duckdb.sql(
+        f"SELECT source_format, count(*) FROM read_parquet('{out}/segments/*/*.parquet', "
+        "hive_partitioning = true) GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert [fmt for fmt, _ in rows] == ["plain_transcript", "timestamped_transcript"]
