@@ -1,0 +1,272 @@
+"""The performance benchmark: the bare spaCy limit against full refreshes, in one report.
+
+    python -m podcast_assets.benchmark.run --n 1000        (or: make bench N=1000)
+
+Phases, each in its own child process so that its wall time and peak memory are its own:
+  a. bare    the project's spaCy pipeline (same model, batch size, worker count) over the
+             corpus's transcript texts with `nlp.pipe`, no I/O: the NLP limit;
+  b. cold    `podcast-assets refresh` of the whole corpus into an empty warehouse, through Dagster;
+  c. noop    the same refresh again with nothing changed;
+  d. one     a refresh after changing one transcript;
+  then the entity-leaderboard query on the resulting warehouse.
+Peak memory (PSS) is sampled over the child's whole process tree (spaCy workers included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from podcast_assets.benchmark.corpus import generate_corpus
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    name: str
+    wall_s: float
+    peak_pss_mb: float
+    exit_code: int
+    detail: dict[str, Any]
+
+
+def run_phase(name: str, argv: list[str], env: dict[str, str]) -> PhaseResult:
+    """Run one child, sampling the memory of it and its descendants every 100 ms.
+
+    spaCy's workers are forked and share the parent's pages, so summing RSS would count the
+    model once per process; PSS (proportional set size) splits shared pages between them.
+    """
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        try:
+            parent = psutil.Process(proc.pid)
+        except psutil.NoSuchProcess:
+            return
+        while not stop.is_set():
+            try:
+                tree = [parent, *parent.children(recursive=True)]
+                peak = max(peak, sum(_pss(p) for p in tree))
+            except psutil.Error:
+                pass
+            stop.wait(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    detail: dict[str, Any] = {}
+    for line in out.splitlines():
+        if line.startswith("BENCH "):
+            detail = json.loads(line[len("BENCH ") :])
+    if proc.returncode != 0 and not detail:
+        sys.stderr.write(f"phase {name} failed ({proc.returncode}):\n{err[-3000:]}\n{out[-2000:]}")
+    detail.setdefault("output_tail", out.strip().splitlines()[-4:])
+    return PhaseResult(name, wall, peak / 2**20, proc.returncode, detail)
+
+
+def _pss(process: psutil.Process) -> int:
+    try:
+        return process.memory_full_info().pss
+    except (AttributeError, psutil.AccessDenied):
+        return process.memory_info().rss
+
+
+def _bare(corpus: Path) -> None:
+    """Child: the NLP limit. Texts are read and parsed before the clock starts."""
+    from podcast_assets.defs.resources import SpacyResource
+    from podcast_assets.extraction import load_pipeline
+    from podcast_assets.parsing import ParseError, parse_bytes
+
+    texts: list[str] = []
+    words = 0
+    for path in sorted(corpus.iterdir()):
+        try:
+            parsed = parse_bytes(path.read_bytes(), path.name)
+        except ParseError:
+            continue
+        if parsed.segments:
+            texts.append(parsed.transcript)
+            words += parsed.word_count or 0
+    config = SpacyResource()
+    nlp = load_pipeline()
+    started = time.perf_counter()
+    for _ in nlp.pipe(texts, batch_size=config.batch_size, n_process=config.n_process):
+        pass
+    seconds = time.perf_counter() - started
+    print("BENCH " + json.dumps({"words": words, "docs": len(texts), "nlp_s": seconds}))
+
+
+def _leaderboard(warehouse: Path, repeats: int = 7) -> dict[str, Any]:
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        timings = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            con.execute(
+                "SELECT * FROM entity_leaderboard ORDER BY mentions DESC LIMIT 20"
+            ).fetchall()
+            timings.append(time.perf_counter() - started)
+        rows = con.execute("SELECT count(*) FROM mentions").fetchall()[0][0]
+    finally:
+        con.close()
+    return {"median_ms": statistics.median(timings) * 1000, "mentions_rows": rows}
+
+
+def _touch_one(corpus: Path) -> str:
+    """Append a sentence to the first transcript (not an enriched page) of the corpus."""
+    for path in sorted(corpus.iterdir()):
+        text = path.read_text(encoding="utf-8")
+        if not text.lstrip().startswith("---"):
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write("\nThat was a late addition about Trainium chips on AWS.\n")
+            return path.name
+    raise RuntimeError("the corpus has no transcript to change")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000, help="episodes in the corpus")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workdir", type=Path, default=None, help="keep files here")
+    parser.add_argument("--report", type=Path, default=None, help="also write JSON here")
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.phase == "bare":
+        _bare(args.corpus)
+        return 0
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="podcast-bench-"))
+    corpus, db, home = work / "raw", work / "warehouse.duckdb", work / "dagster"
+    for path in (corpus, home):
+        shutil.rmtree(path, ignore_errors=True)
+    db.unlink(missing_ok=True)
+    home.mkdir(parents=True)
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    print(f"generating {args.n} files (seed {args.seed}) ...", flush=True)
+    stats = generate_corpus(corpus, args.n, seed=args.seed)
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "PODCAST_RAW_DIR": str(corpus),
+        "PODCAST_WAREHOUSE": str(db),
+    }
+    refresh = [sys.executable, "-m", "podcast_assets.cli", "refresh"]
+    bare = [
+        sys.executable,
+        "-m",
+        "podcast_assets.benchmark.run",
+        "--phase",
+        "bare",
+        "--corpus",
+        str(corpus),
+    ]
+
+    results: dict[str, PhaseResult] = {}
+    for name, cmd in (
+        ("a. bare spaCy limit", bare),
+        ("b. cold refresh", refresh),
+        ("c. no-op refresh", refresh),
+    ):
+        print(f"running {name} ...", flush=True)
+        results[name] = run_phase(name, cmd, env)
+    changed = _touch_one(corpus)
+    print(f"running d. one file changed ({changed}) ...", flush=True)
+    results["d. one file changed"] = run_phase("d", refresh, env)
+    query = _leaderboard(db)
+
+    words = results["a. bare spaCy limit"].detail["words"]
+    bare_wps = words / results["a. bare spaCy limit"].detail["nlp_s"]
+    report = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(),
+            "processor": platform.machine(),
+        },
+        "corpus": {
+            "files": stats.files,
+            "bytes": stats.bytes,
+            "transcript_words": words,
+            "by_format": dict(stats.by_format),
+        },
+        "phases": {},
+        "leaderboard_query_ms": round(query["median_ms"], 1),
+        "mentions_rows": query["mentions_rows"],
+    }
+    for name, result in results.items():
+        entry: dict[str, Any] = {
+            "wall_s": round(result.wall_s, 2),
+            "peak_pss_mb": round(result.peak_pss_mb),
+            "exit_code": result.exit_code,
+        }
+        seconds = result.detail.get("nlp_s", result.wall_s)
+        if name.startswith(("a.", "b.")):
+            entry["words_per_s"] = round(words / seconds)
+            entry["episodes_per_min"] = round(stats.files / seconds * 60, 1)
+        if name.startswith("a."):
+            entry["nlp_s"] = round(seconds, 2)
+        else:
+            entry["summary"] = result.detail.get("output_tail")
+        report["phases"][name] = entry
+    cold_wps = words / results["b. cold refresh"].wall_s
+    report["ratio_cold_to_bare"] = round(cold_wps / bare_wps, 3)
+
+    print(_render(report))
+    if args.report:
+        args.report.write_text(json.dumps(report, indent=2))
+    if args.workdir is None:
+        shutil.rmtree(work, ignore_errors=True)
+    failed = [n for n, r in results.items() if r.exit_code != 0]
+    return 1 if failed else 0
+
+
+def _render(report: dict[str, Any]) -> str:
+    m, c = report["machine"], report["corpus"]
+    lines = [
+        f"machine: {m['cpus']} cores, {m['memory_gb']} GB, Python {m['python']} ({m['processor']})",
+        f"corpus: {c['files']} files, {c['bytes'] / 2**20:.1f} MiB, "
+        f"{c['transcript_words']:,} transcript words, {c['by_format']}",
+        "",
+        f"{'phase':<24}{'wall s':>9}{'words/s':>10}{'episodes/min':>14}{'peak PSS MB':>13}",
+    ]
+    for name, p in report["phases"].items():
+        wps = f"{p['words_per_s']:,}" if "words_per_s" in p else "-"
+        epm = f"{p['episodes_per_min']}" if "episodes_per_min" in p else "-"
+        wall = p.get("nlp_s", p["wall_s"])
+        lines.append(f"{name:<24}{wall:>9.2f}{wps:>10}{epm:>14}{p['peak_pss_mb']:>13,}")
+    lines += [
+        "",
+        f"cold refresh / bare limit (throughput ratio): {report['ratio_cold_to_bare']:.1%}",
+        f"entity_leaderboard query (median of 7): {report['leaderboard_query_ms']} ms "
+        f"over {report['mentions_rows']:,} mentions",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
