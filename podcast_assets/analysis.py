@@ -52,7 +52,9 @@ def extract_partitions(
 ) -> ExtractReport:
     """Extract every given partition that `episodes` holds; ids it lacks are reported missing."""
     report = ExtractReport()
-    pending: list[warehouse.PartitionWrite] = []
+    writer = warehouse.BatchWriter(
+        warehouse_path, STEP, CODE_VERSION, TABLES, every=CHUNK, lock_timeout_s=lock_timeout_s
+    )
     shas: dict[str, str] = {}
 
     def add(extraction: Extraction) -> None:
@@ -61,27 +63,15 @@ def extract_partitions(
             QUOTES.name: extraction.quotes,
             TOPICS.name: extraction.topics,
         }
-        pending.append(
-            warehouse.PartitionWrite(extraction.episode_id, shas[extraction.episode_id], rows)
-        )
         for m in extraction.mentions:
             report.top_entities[m["entity"]] = report.top_entities.get(m["entity"], 0) + 1
         for t in extraction.topics:
             report.top_topics[t["topic"]] = report.top_topics.get(t["topic"], 0) + t["mentions"]
-        if len(pending) >= CHUNK:
-            flush()
-
-    def flush() -> None:
-        if not pending:
-            return
-        with warehouse.open_writer(warehouse_path, lock_timeout_s) as con:
-            counts = warehouse.replace_partitions(con, STEP, CODE_VERSION, TABLES, pending)
-        for name, n in counts.items():
-            report.rows[name] += n
-        report.extracted.extend(w.episode_id for w in pending)
-        if on_progress:
-            on_progress(len(report.extracted), len(episode_ids))
-        pending.clear()
+        flushed = writer.add(
+            warehouse.PartitionWrite(extraction.episode_id, shas[extraction.episode_id], rows)
+        )
+        if flushed and on_progress:
+            on_progress(len(writer.written), len(episode_ids))
 
     def transcripts() -> Iterator[tuple[str, Sequence[Segment]]]:
         """Load a chunk at a time; analyser pages need no NLP and are handled on the way."""
@@ -115,5 +105,7 @@ def extract_partitions(
         nlp, transcripts(), batch_size=batch_size, n_process=n_process
     ):
         add(extraction)
-    flush()
+    writer.flush()
+    report.rows = writer.rows
+    report.extracted = writer.written
     return report

@@ -18,6 +18,13 @@ import click
 from podcast_assets import settings, warehouse
 
 _FORMATS = ("table", "csv", "json")
+_warehouse_option = click.option(
+    "--warehouse",
+    "warehouse_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="DuckDB file [$PODCAST_WAREHOUSE or data/warehouse.duckdb].",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,13 +39,7 @@ def main() -> None:
     default=None,
     help="Folder of raw podcast files [$PODCAST_RAW_DIR or data/raw].",
 )
-@click.option(
-    "--warehouse",
-    "warehouse_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="DuckDB file [$PODCAST_WAREHOUSE or data/warehouse.duckdb].",
-)
+@_warehouse_option
 def refresh(raw_dir: Path | None, warehouse_path: Path | None) -> None:
     """Ingest new or changed files and extract their entities, quotes and topics."""
     from podcast_assets.refresh import refresh as run_refresh
@@ -47,9 +48,6 @@ def refresh(raw_dir: Path | None, warehouse_path: Path | None) -> None:
     target = settings.warehouse_path(warehouse_path)
     if not raw.is_dir():
         raise click.UsageError(f"raw directory {raw} does not exist")
-    # Assets resolve these at run time; runs the UI re-executes later resolve them the same way.
-    os.environ["PODCAST_RAW_DIR"] = str(raw.resolve())
-    os.environ["PODCAST_WAREHOUSE"] = str(target.resolve())
     instance = _instance()
     click.echo(f"refreshing {target} from {raw}")
     try:
@@ -66,13 +64,7 @@ def refresh(raw_dir: Path | None, warehouse_path: Path | None) -> None:
 
 @main.command()
 @click.argument("query", required=False)
-@click.option(
-    "--warehouse",
-    "warehouse_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="DuckDB file [$PODCAST_WAREHOUSE or data/warehouse.duckdb].",
-)
+@_warehouse_option
 @click.option("--format", "fmt", type=click.Choice(_FORMATS), default="table", show_default=True)
 @click.option(
     "--schema",
@@ -118,13 +110,7 @@ def sql(query: str | None, warehouse_path: Path | None, fmt: str, show_schema: b
     show_default=True,
     help="Output format.",
 )
-@click.option(
-    "--warehouse",
-    "warehouse_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="DuckDB file [$PODCAST_WAREHOUSE or data/warehouse.duckdb].",
-)
+@_warehouse_option
 def export(out_dir: Path, fmt: str, warehouse_path: Path | None) -> None:
     """Write every table to OUT_DIR as hive-partitioned Parquet (replaces a previous export)."""
     import duckdb
@@ -153,13 +139,7 @@ def gazetteer() -> None:
 
 
 @gazetteer.command("suggest")
-@click.option(
-    "--warehouse",
-    "warehouse_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="DuckDB file [$PODCAST_WAREHOUSE or data/warehouse.duckdb].",
-)
+@_warehouse_option
 @click.option(
     "--out",
     type=click.File("w"),

@@ -97,18 +97,14 @@ def ingest_files(
     hash of what was parsed.
     """
     report = IngestReport()
-    pending: list[warehouse.PartitionWrite] = []
-
-    def flush() -> None:
-        if not pending:
-            return
-        with warehouse.open_writer(warehouse_path, lock_timeout_s) as con:
-            counts = warehouse.replace_partitions(con, STEP, CODE_VERSION, TABLES, pending)
-        for name, n in counts.items():
-            report.rows[name] += n
-        report.ingested.extend(w.episode_id for w in pending)
-        pending.clear()
-
+    writer = warehouse.BatchWriter(
+        warehouse_path,
+        STEP,
+        CODE_VERSION,
+        TABLES,
+        every=FLUSH_EVERY,
+        lock_timeout_s=lock_timeout_s,
+    )
     for done, (episode_id, path) in enumerate(files, start=1):
         try:
             raw = read_raw_file(path)
@@ -123,14 +119,14 @@ def ingest_files(
             continue
         fmt = rows[EPISODES.name][0]["source_format"]
         report.formats[fmt] = report.formats.get(fmt, 0) + 1
-        pending.append(
+        writer.add(
             warehouse.PartitionWrite(episode_id, rows[EPISODES.name][0]["content_sha256"], rows)
         )
-        if len(pending) >= FLUSH_EVERY:
-            flush()
         if on_progress:
             on_progress(done, len(files))
-    flush()
+    writer.flush()
+    report.rows = writer.rows
+    report.ingested = writer.written
     return report
 
 

@@ -112,7 +112,7 @@ def refresh(
 
     for batch in plan_batches(plan, order):
         echo(f"run: {batch.what} for {len(batch.keys)} partition(s) [{batch.start} .. {batch.end}]")
-        result = _execute(batch, instance)
+        result = _execute(batch, instance, raw_dir, warehouse_path, lock_timeout_s)
         summary.run_ids.append(result.run_id)
         if result.success:
             if batch.job_name == refresh_job.name:
@@ -205,11 +205,23 @@ def _prevalidate(plan: RefreshPlan, keys: Sequence[str]) -> tuple[list[str], lis
     return bad, good
 
 
-def _execute(batch: Batch, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+def _execute(
+    batch: Batch,
+    instance: dg.DagsterInstance,
+    raw_dir: Path,
+    warehouse_path: Path,
+    lock_timeout_s: float,
+) -> dg.ExecuteInProcessResult:
     from podcast_assets.definitions import defs
+    from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
 
     return defs.resolve_job_def(batch.job_name).execute_in_process(
         instance=instance,
+        # The directories this refresh planned from, whatever the environment says.
+        resources={
+            "raw_files": RawFilesResource(path=str(raw_dir)),
+            "warehouse": WarehouseResource(path=str(warehouse_path), lock_timeout_s=lock_timeout_s),
+        },
         partition_key=batch.partition_key,
         tags={"podcast-assets/trigger": "cli", **batch.run_tags()},
         run_config=_QUIET_RUN_CONFIG,

@@ -225,6 +225,54 @@ def replace_partitions(
     return inserted
 
 
+class BatchWriter:
+    """Buffers partition writes and replaces them `every` at a time, one transaction each.
+
+    Both pipeline steps write through this: a flush holds the file for milliseconds, so
+    readers waiting on the lock never wait long, and the connection cost is amortised.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        step: str,
+        code_version: str,
+        tables: Sequence[Table],
+        *,
+        every: int,
+        lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+    ) -> None:
+        self._path = path
+        self._step = step
+        self._code_version = code_version
+        self._tables = tables
+        self._every = every
+        self._lock_timeout_s = lock_timeout_s
+        self._pending: list[PartitionWrite] = []
+        self.rows: dict[str, int] = {t.name: 0 for t in tables}
+        self.written: list[str] = []
+
+    def add(self, write: PartitionWrite) -> bool:
+        """Queue one partition; returns True when this call flushed."""
+        self._pending.append(write)
+        if len(self._pending) >= self._every:
+            self.flush()
+            return True
+        return False
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        with open_writer(self._path, self._lock_timeout_s) as con:
+            counts = replace_partitions(
+                con, self._step, self._code_version, self._tables, self._pending
+            )
+        for name, n in counts.items():
+            self.rows[name] += n
+        self.written.extend(w.episode_id for w in self._pending)
+        self._pending.clear()
+
+
 def record_rejection(
     con: duckdb.DuckDBPyConnection,
     *,

@@ -211,3 +211,31 @@ def test_refresh_fixed_file_leaves_ingest_errors_and_removed_file_leaves_no_rows
         assert gone not in instance.get_dynamic_partitions(EPISODE_PARTITIONS_NAME)
     finally:
         (raw / ".hidden-now").rename(raw / "003_6dc2de23e6c008f7.txt")
+
+
+def test_refresh_a_fifty_file_backfill_is_one_run(tmp_path):
+    """New files are registered together, so they form one partition range and one run."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for i in range(50):
+        (raw / f"ep{i:02d}.txt").write_text(
+            f"This is episode number {i + 1} with Ada Lovelace. Welcome to the Tiny Show.\n"
+            "We talk about Trainium chips on AWS and GPUs for training.\n"
+        )
+    (tmp_path / "dagster").mkdir()
+    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as instance:
+        summary = refresh(raw, tmp_path / "w.duckdb", instance)
+        assert summary.exit_code == 0
+        assert len(summary.run_ids) == 1
+        assert len(instance.get_materialized_partitions(dg.AssetKey("topics"))) == 50
+    assert query(tmp_path / "w.duckdb", "SELECT count(DISTINCT episode_key) FROM episodes") == [
+        (50,)
+    ]
+
+
+def test_refresh_assets_backfill_in_a_single_run():
+    from podcast_assets.definitions import defs
+
+    for key in ("episodes", "segments", "mentions", "quotes", "topics"):
+        policy = defs.resolve_assets_def(key).backfill_policy
+        assert policy == dg.BackfillPolicy.single_run(), key
