@@ -3,7 +3,7 @@
 Each episode's transcript ("\\n".join of its segment texts) is cut into chunks at segment
 boundaries (a single oversized segment at whitespace) so no doc exceeds `nlp.max_length`;
 the chunks of all episodes flow through one `nlp.pipe` call (worker processes start once)
-with small picklable contexts, and each doc's offsets are shifted back into its transcript.
+as plain texts, and each doc's offsets are shifted back into its transcript.
 Episodes are held only from their first chunk in to their last doc out, so memory stays flat
 however long the input is.
 """
@@ -49,15 +49,21 @@ def extract_transcripts(
     matcher = topic_matcher(nlp)
     pending: deque[_Episode] = deque()
 
-    def chunks() -> Iterator[tuple[str, tuple[int, int, int]]]:
+    # Plain texts, not `as_tuples`: spaCy would build (tokenize) each Doc in this process and
+    # ship it to the workers, which cost the main process ~20% of a core at two workers.
+    # `nlp.pipe` keeps order, so a FIFO of contexts pairs each doc with its chunk.
+    contexts: deque[tuple[int, int, int]] = deque()
+
+    def chunks() -> Iterator[str]:
         for index, (episode_id, segments) in enumerate(items):
             episode = _Episode.open(index, episode_id, segments, max_chunk_chars)
             pending.append(episode)
             for k, (start, end) in enumerate(episode.chunks):
-                yield episode.text[start:end], (index, k, start)
+                contexts.append((index, k, start))
+                yield episode.text[start:end]
 
-    docs = nlp.pipe(chunks(), as_tuples=True, batch_size=batch_size, n_process=n_process)
-    for doc, (index, k, start) in docs:
+    for doc in nlp.pipe(chunks(), batch_size=batch_size, n_process=n_process):
+        index, k, start = contexts.popleft()
         episode = pending[0]
         if episode.index != index:  # nlp.pipe keeps order; this would be a spaCy bug
             raise RuntimeError(f"chunk of episode #{index} arrived while #{episode.index} open")
