@@ -11,6 +11,7 @@ import gc
 from collections.abc import Iterator, Mapping, Sequence
 
 import dagster as dg
+import duckdb
 
 from podcast_assets import analysis, ingestion
 from podcast_assets.defs.partitions import episode_partitions
@@ -204,10 +205,10 @@ def _row_metadata(
     return metadata
 
 
-def _preview(con: object, table: Table, keys: Sequence[str]) -> str:
+def _preview(con: duckdb.DuckDBPyConnection, table: Table, keys: Sequence[str]) -> str:
     """A markdown table of the first rows of these partitions, for the asset's page."""
     columns = [c.name for c in table.columns if c.type not in ("JSON",)][:8]
-    rows = con.execute(  # type: ignore[attr-defined]
+    rows = con.execute(
         f"SELECT {', '.join(columns)} FROM {table.name} WHERE list_contains(?, episode_id) LIMIT ?",
         [list(keys), _PREVIEW_ROWS],
     ).fetchall()
