@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,3 +38,23 @@ def nlp():
     from podcast_assets.extraction import load_pipeline
 
     return load_pipeline()
+
+
+@contextlib.contextmanager
+def refreshed_seeds(
+    root: Path, extra_files: Mapping[str, bytes] | None = None
+) -> Iterator[tuple[Path, Path, Any, Any]]:
+    """(raw dir, warehouse, instance, summary): a copy of the samples (plus `extra_files`)
+    refreshed through Dagster into a new warehouse, with a temporary instance."""
+    import dagster as dg
+
+    from podcast_assets.refresh import refresh
+
+    raw = root / "raw"
+    shutil.copytree(SEEDS_DIR, raw)
+    for name, data in (extra_files or {}).items():
+        (raw / name).write_bytes(data)
+    db = root / "warehouse.duckdb"
+    (root / "dagster").mkdir()
+    with dg.instance_for_test(temp_dir=str(root / "dagster")) as instance:
+        yield raw, db, instance, refresh(raw, db, instance)

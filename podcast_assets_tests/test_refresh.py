@@ -6,7 +6,6 @@ temporary directory); the tests then read what it left behind.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -16,7 +15,7 @@ from podcast_assets import warehouse
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.refresh import refresh
 
-from .conftest import SEEDS_DIR
+from .conftest import SEEDS_DIR, refreshed_seeds
 
 BAD_FILES: dict[str, bytes] = {
     "empty.txt": b"",
@@ -42,20 +41,8 @@ SEED_IDS = sorted(p.stem for p in SEEDS_DIR.iterdir())
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """A raw dir (seeds + bad files), a warehouse, an instance, and the first refresh."""
-    root = tmp_path_factory.mktemp("refresh")
-    raw = root / "raw"
-    shutil.copytree(SEEDS_DIR, raw)
-    for name, data in BAD_FILES.items():
-        (raw / name).write_bytes(data)
-    db = root / "warehouse.duckdb"
-    (root / "dagster").mkdir()
-    with dg.instance_for_test(temp_dir=str(root / "dagster")) as instance:
-        mp = pytest.MonkeyPatch()
-        mp.setenv("PODCAST_RAW_DIR", str(raw))
-        mp.setenv("PODCAST_WAREHOUSE", str(db))
-        first = refresh(raw, db, instance)
-        yield {"raw": raw, "db": db, "instance": instance, "first": first}
-        mp.undo()
+    with refreshed_seeds(tmp_path_factory.mktemp("refresh"), BAD_FILES) as (raw, db, inst, first):
+        yield {"raw": raw, "db": db, "instance": inst, "first": first}
 
 
 def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:

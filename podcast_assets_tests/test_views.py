@@ -7,7 +7,6 @@ checked on rows small enough to reason about.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +18,7 @@ from podcast_assets import warehouse
 from podcast_assets.schema import EPISODES, MENTIONS, QUOTES, SEGMENTS, TOPICS
 from podcast_assets.views import VIEWS
 
-from .conftest import SEED_ENRICHED_881, SEED_PLAIN_881, SEEDS_DIR
+from .conftest import SEED_ENRICHED_881, SEED_PLAIN_881, refreshed_seeds
 
 PUBLISHED_881 = datetime(2025, 4, 22, 11, 0, tzinfo=UTC)
 PUBLISHED_886 = datetime(2025, 5, 6, 11, 0, tzinfo=UTC)
@@ -413,22 +412,8 @@ def test_views_work_on_an_empty_warehouse(tmp_path):
 @pytest.fixture(scope="module")
 def sample_db(tmp_path_factory):
     """The four sample files refreshed through Dagster (real parsing, real spaCy)."""
-    import dagster as dg
-
-    from podcast_assets.refresh import refresh
-
-    root = tmp_path_factory.mktemp("views-sample")
-    raw = root / "raw"
-    shutil.copytree(SEEDS_DIR, raw)
-    db = root / "warehouse.duckdb"
-    (root / "dagster").mkdir()
-    with dg.instance_for_test(temp_dir=str(root / "dagster")) as instance:
-        mp = pytest.MonkeyPatch()
-        mp.setenv("PODCAST_RAW_DIR", str(raw))
-        mp.setenv("PODCAST_WAREHOUSE", str(db))
-        summary = refresh(raw, db, instance)
-        mp.undo()
-    assert summary.exit_code == 0, summary.lines()
+    with refreshed_seeds(tmp_path_factory.mktemp("views-sample")) as (_, db, _, summary):
+        assert summary.exit_code == 0, summary.lines()
     return db
 
 
