@@ -44,6 +44,15 @@ def frozen_heap() -> Iterator[None]:
         gc.unfreeze()
 
 
+# Both steps: one partition per raw file, many partitions per run (the spaCy pipeline loads
+# once), and one op at a time in the `warehouse_writer` pool, since DuckDB has one writer.
+_STEP_SETTINGS: dict[str, object] = {
+    "partitions_def": episode_partitions,
+    "backfill_policy": dg.BackfillPolicy.single_run(),
+    "pool": "warehouse_writer",
+}
+
+
 def table_spec(
     table: Table,
     *,
@@ -93,9 +102,7 @@ def table_spec(
             deps=[EPISODES.name],
         ),
     ],
-    partitions_def=episode_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool="warehouse_writer",
+    **_STEP_SETTINGS,
 )
 def ingest(
     context: dg.AssetExecutionContext,
@@ -144,9 +151,7 @@ def ingest(
         )
         for t in (MENTIONS, QUOTES, TOPICS)
     ],
-    partitions_def=episode_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool="warehouse_writer",
+    **_STEP_SETTINGS,
 )
 def extract(
     context: dg.AssetExecutionContext,
