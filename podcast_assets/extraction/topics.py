@@ -28,7 +28,9 @@ SOURCE = "taxonomy"
 # One keyword hit is too weak to say an episode discusses a topic; the analyser never reports
 # a topic with fewer than 2 mentions either.
 MIN_MENTIONS = 2
-_PLURAL_ACRONYM = re.compile(r"[A-Z][A-Za-z0-9]*[A-Z0-9]s")
+# A plural acronym ("LLMs", "GPUs") as a whole word; found in the text (one C-level scan)
+# rather than by testing every token in Python.
+_PLURAL_ACRONYM = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Za-z0-9]*[A-Z0-9]s(?![A-Za-z0-9])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +102,12 @@ class TopicMatcher:
         """Matches, one per (token range, topic); overlapping keywords of one topic count once."""
         matches = set(self._lower(doc))
         if self._lemma is not None and doc.has_annotation("LEMMA"):
-            for token in doc:
-                # Plural acronyms tagged PROPN keep their surface as lemma ("LLMs"); the rule
-                # lemmatizer would give a NOUN "llm". The doc is ours and read-only after this.
-                if _PLURAL_ACRONYM.fullmatch(token.text):
-                    token.lemma_ = token.text[:-1].lower()
+            # Plural acronyms tagged PROPN keep their surface as lemma ("LLMs"); the rule
+            # lemmatizer would give a NOUN "llm". The doc is ours and read-only after this.
+            for found in _PLURAL_ACRONYM.finditer(doc.text):
+                span = doc.char_span(found.start(), found.end())
+                if span is not None and len(span) == 1:
+                    span[0].lemma_ = found.group()[:-1].lower()
             matches |= set(self._lemma(doc))
         by_topic: dict[str, list[TopicHit]] = {}
         for match_id, start, end in sorted(matches, key=lambda m: (m[1], -m[2])):
