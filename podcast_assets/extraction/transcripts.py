@@ -47,12 +47,12 @@ def extract_transcripts(
     """One `Extraction` per (episode_id, segments), in input order, streaming.
 
     `batch_size` counts chunk docs per `nlp.pipe` batch; `n_process` > 1 extracts whole
-    episodes in that many worker processes.
+    episodes in that many worker processes (where processes can fork: not on Windows).
     """
     if max_chunk_chars >= nlp.max_length:
         raise ValueError(f"max_chunk_chars must be below nlp.max_length ({nlp.max_length})")
     options = _Options(batch_size, max_chunk_chars, top_quotes)
-    if n_process > 1:
+    if n_process > 1 and "fork" in multiprocessing.get_all_start_methods():
         return _extract_in_workers(nlp, items, n_process, options)
     return _extract_serial(nlp, items, options)
 
