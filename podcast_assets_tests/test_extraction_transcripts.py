@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import re
+from concurrent.futures.process import BrokenProcessPool
 from importlib import resources
 
 import pytest
@@ -14,6 +16,7 @@ from podcast_assets.extraction import (
     ModelNotInstalledError,
     extract_transcripts,
     load_pipeline,
+    transcripts,
 )
 from podcast_assets.extraction.transcripts import chunk_ranges
 from podcast_assets.models import segments_from_texts
@@ -138,6 +141,28 @@ def test_extraction_two_processes_give_the_same_rows(nlp):
     single = list(extract_transcripts(nlp, items, batch_size=1, n_process=1))
     double = list(extract_transcripts(nlp, items, batch_size=1, n_process=2))
     assert double == single
+
+
+def three_episodes():
+    return [(name, segments_from_texts(PARAGRAPH)) for name in "abc"]
+
+
+def test_extraction_error_in_a_worker_reaches_the_caller(nlp, monkeypatch):
+    def fail(*args, **kwargs):
+        raise ValueError("worker could not extract")
+
+    monkeypatch.setattr(transcripts, "_extract_serial", fail)  # inherited by forked workers
+    with pytest.raises(ValueError, match="worker could not extract"):
+        list(extract_transcripts(nlp, three_episodes(), n_process=2))
+
+
+def test_extraction_worker_that_dies_fails_the_call_instead_of_hanging(nlp, monkeypatch):
+    def die(*args, **kwargs):
+        os._exit(9)  # as if killed (e.g. out of memory)
+
+    monkeypatch.setattr(transcripts, "_extract_serial", die)
+    with pytest.raises(BrokenProcessPool):
+        list(extract_transcripts(nlp, three_episodes(), n_process=2))
 
 
 def test_extraction_version_hashes_the_data_files():
