@@ -1,7 +1,7 @@
 """The extract step: stored segments (or an analyser page) to mentions, quotes and topics.
 
-One streaming `nlp.pipe` over every transcript of the batch, so that the pipeline (and its
-worker processes) start once per run; rows are written every few episodes, each partition
+One streaming extraction over every transcript of the batch, so that the pipeline's worker
+processes start once per run; rows are written every few episodes, each partition
 replaced in one transaction together with the others of its flush.
 """
 

@@ -109,9 +109,9 @@ def _extract_in_workers(
 ) -> Iterator[Extraction]:
     """Whole episodes to `n_process` forked workers; results in input order.
 
-    Forked, so the workers share the loaded pipeline instead of loading it again (as spaCy's
-    own `n_process` does). A worker that dies fails the call (`BrokenProcessPool`) instead of
-    hanging it.
+    Forked (as spaCy's own `n_process` workers are), so they share the loaded pipeline
+    instead of loading or unpickling it. A worker that dies fails the call
+    (`BrokenProcessPool`) instead of hanging it.
     """
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
