@@ -145,8 +145,13 @@ def _breakdown() -> None:
                 dg.DagsterEventType.RUN_FAILURE,
             },
         )
-        start = next(e.timestamp for e in planned if e.dagster_event_type.value == "PIPELINE_START")
-        totals["planned_events_s"] += start - planned[0].timestamp
+        if not planned:
+            continue
+        first = planned[0].timestamp
+        start = next(
+            (e.timestamp for e in planned if e.dagster_event_type.value == "PIPELINE_START"), first
+        )
+        totals["planned_events_s"] += start - first
         totals["run_s"] += planned[-1].timestamp - planned[0].timestamp
         for step in instance.get_run_step_stats(run.run_id):
             seconds = (step.end_time or 0) - (step.start_time or 0)
@@ -292,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     report["ratio_cold_to_bare"] = round(cold_wps / bare_wps, 3)
     cold_s = results["b. cold refresh"].wall_s
     parts = {k: v for k, v in breakdown.detail.items() if k.endswith("_s")}
+    parts["runs"] = breakdown.detail.get("runs", 0)
     parts["outside_runs_s"] = round(cold_s - parts.get("run_s", 0.0), 2)
     parts["bare_nlp_s"] = round(words / bare_wps, 2)
     report["cold_breakdown"] = parts
@@ -319,7 +325,7 @@ def _render(report: dict[str, Any]) -> str:
         epm = f"{p['episodes_per_min']}" if "episodes_per_min" in p else "-"
         wall = p.get("nlp_s", p["wall_s"])
         lines.append(f"{name:<24}{wall:>9.2f}{wps:>10}{epm:>14}{p['peak_pss_mb']:>13,}")
-    b = report["cold_breakdown"]
+    b = {"run_s": 0.0, "planned_events_s": 0.0, "checks_s": 0.0} | report["cold_breakdown"]
     run_rest = b["run_s"] - b["planned_events_s"] - b.get("ingest_step_s", 0)
     run_rest -= b.get("extract_step_s", 0) + b["checks_s"]
     lines += [

@@ -1,0 +1,44 @@
+"""`make bench` end to end on a tiny corpus: every phase runs and every figure is reported.
+
+The figures themselves are the benchmark's business (docs/performance.md); this checks that the
+script still measures what it claims to, not how fast anything is.
+"""
+
+from __future__ import annotations
+
+import json
+
+from podcast_assets.benchmark.run import main
+
+
+def test_benchmark_reports_every_phase_and_the_breakdown(tmp_path, capsys):
+    report_file = tmp_path / "report.json"
+    code = main(["--n", "4", "--workdir", str(tmp_path / "work"), "--report", str(report_file)])
+    printed = capsys.readouterr().out
+
+    assert code == 0
+    report = json.loads(report_file.read_text())
+    phases = report["phases"]
+    assert list(phases) == [
+        "a. bare spaCy limit",
+        "b. cold refresh",
+        "c. no-op refresh",
+        "d. one file changed",
+    ]
+    assert all(
+        p["exit_code"] == 0 and p["wall_s"] > 0 and p["peak_pss_mb"] > 0 for p in phases.values()
+    )
+    assert phases["a. bare spaCy limit"]["words_per_s"] > 0
+    assert any("episodes written: 4" in line for line in phases["b. cold refresh"]["summary"])
+    assert any("nothing to do" in line for line in phases["c. no-op refresh"]["summary"])
+    assert any("changed 1" in line for line in phases["d. one file changed"]["summary"])
+    breakdown = report["cold_breakdown"]
+    assert breakdown["runs"] == 1
+    assert breakdown["extract_step_s"] > 0 and breakdown["ingest_step_s"] > 0
+    assert 0 < breakdown["run_s"] < phases["b. cold refresh"]["wall_s"]
+    assert 0 < report["ratio_cold_to_bare"] < 2
+    assert report["mentions_rows"] > 0
+    assert "cold refresh / bare limit (throughput ratio)" in printed
+    assert "where the time went" in printed
+    # The refreshes ran on the repository's instance config, inside the work directory.
+    assert (tmp_path / "work" / ".dagster" / "storage" / "history" / "runs.db").is_file()
