@@ -188,21 +188,30 @@ VIEWS: tuple[View, ...] = (
                 FROM per_file
                 GROUP BY ALL
             ),
-            votes AS (
-                SELECT m.entity, m.label, m.category,
-                    count(*) OVER (PARTITION BY m.entity, m.label) AS label_votes,
-                    count(*) OVER (PARTITION BY m.entity, m.category) AS category_votes
+            label_votes AS (
+                SELECT m.entity, m.label, count(*) AS votes
                 FROM mentions m JOIN canonical c USING (episode_id)
+                GROUP BY ALL
+            ),
+            category_votes AS (
+                SELECT m.entity, m.category, count(*) AS votes
+                FROM mentions m JOIN canonical c USING (episode_id)
+                WHERE m.category IS NOT NULL
+                GROUP BY ALL
             ),
             labels AS (
                 -- the most frequent label and category; ties go to the first alphabetically,
-                -- so the answer never depends on row order
-                SELECT entity,
-                    first(label ORDER BY label IS NULL, label_votes DESC, label) AS label,
-                    first(category ORDER BY category_votes DESC, category)
-                        FILTER (WHERE category IS NOT NULL) AS category
-                FROM votes
-                GROUP BY entity
+                -- so the answer never depends on row order (grouped counts, not window
+                -- functions over every mention: half the query's time at 216,607 mentions)
+                SELECT entity, l.label, cv.category
+                FROM (
+                    SELECT entity, first(label ORDER BY label IS NULL, votes DESC, label) AS label
+                    FROM label_votes GROUP BY entity
+                ) l
+                LEFT JOIN (
+                    SELECT entity, first(category ORDER BY votes DESC, category) AS category
+                    FROM category_votes GROUP BY entity
+                ) cv USING (entity)
             )
             SELECT
                 e.entity,
