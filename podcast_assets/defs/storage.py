@@ -10,7 +10,9 @@ subclass writes a batch in one transaction per shard, with the same rows and ind
 as `store_event`, and turns batching on for any process that uses it.
 
 Configured in `dagster.yaml` (`event_log_storage`); the file layout is the same as
-`storage: sqlite`, so an existing instance keeps its history.
+`storage: sqlite`, so an existing instance keeps its history. It builds on Dagster's private
+storage methods: `dagster` is pinned, and `test_storage.py` compares every record it writes
+with the stock storage's, so an upgrade that changes them fails there first.
 """
 
 from __future__ import annotations
