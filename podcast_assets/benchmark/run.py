@@ -94,7 +94,8 @@ def run_phase(name: str, argv: list[str], env: dict[str, str], cwd: Path) -> Pha
 
 
 def _pss(process: psutil.Process) -> int:
-    """PSS from /proc/<pid>/smaps_rollup: cheap enough to sample often (psutil reads smaps)."""
+    """PSS from /proc/<pid>/smaps_rollup, which the kernel sums for us (psutil reads the
+    whole smaps); RSS where that file is unreadable."""
     try:
         with open(f"/proc/{process.pid}/smaps_rollup", encoding="ascii") as rollup:
             for line in rollup:
@@ -155,7 +156,7 @@ def _breakdown() -> None:
             (e.timestamp for e in planned if e.dagster_event_type.value == "PIPELINE_START"), first
         )
         totals["planned_events_s"] += start - first
-        totals["run_s"] += planned[-1].timestamp - planned[0].timestamp
+        totals["run_s"] += planned[-1].timestamp - first
         for step in instance.get_run_step_stats(run.run_id):
             seconds = (step.end_time or 0) - (step.start_time or 0)
             if step.step_key in ("ingest", "extract"):

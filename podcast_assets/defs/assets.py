@@ -32,9 +32,10 @@ def frozen_heap() -> Iterator[None]:
     """Keep the run's own heap out of the garbage collector's way while a step works.
 
     A run over N partitions holds O(N) plan and event objects; every full collection
-    rescans them, and spaCy's forked workers copy their pages as refcounts change. Measured
-    on a 200-episode run: extraction 13% slower than the bare pipeline without this, even
-    with it. Unfrozen afterwards, so nothing stays uncollectable.
+    rescans them, and forked workers copy their pages as refcounts change. Measured on a
+    200-episode run (with spaCy's own workers, before extraction moved into ours): extract
+    step 167.8 s without this, 149.0 s with it. Unfrozen afterwards, so nothing stays
+    uncollectable.
     """
     gc.collect()
     gc.freeze()
