@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import random
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -40,6 +41,8 @@ from podcast_assets.schema import (
 DEFAULT_LOCK_TIMEOUT_S = 120.0
 _MAX_RETRY_DELAY_S = 0.1
 _LOCK_MARKERS = ("could not set lock", "conflicting lock")
+_WAIT_NOTICE_EVERY_S = 5.0
+_log = logging.getLogger(__name__)
 
 
 class WarehouseLockedError(RuntimeError):
@@ -84,37 +87,63 @@ def open_writer(
 
 @contextlib.contextmanager
 def open_reader(
-    path: str | Path, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+    path: str | Path,
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+    *,
+    config: Mapping[str, Any] | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection: a stray DELETE fails instead of writing."""
+    """A read-only connection: a stray DELETE fails instead of writing.
+
+    `config` adds DuckDB settings at connect time (ad hoc queries lock external access off).
+    """
     if not Path(path).exists():
         raise WarehouseMissingError(
             f"no warehouse at {path}: run `podcast-assets refresh` (or `make run`) first"
         )
-    con = _connect(str(path), read_only=True, lock_timeout_s=lock_timeout_s)
+    con = _connect(str(path), read_only=True, lock_timeout_s=lock_timeout_s, config=config)
     try:
         yield con
     finally:
         con.close()
 
 
-def _connect(path: str, *, read_only: bool, lock_timeout_s: float) -> duckdb.DuckDBPyConnection:
-    deadline = time.monotonic() + lock_timeout_s
+def _connect(
+    path: str,
+    *,
+    read_only: bool,
+    lock_timeout_s: float,
+    config: Mapping[str, Any] | None = None,
+) -> duckdb.DuckDBPyConnection:
+    started = time.monotonic()
+    deadline = started + lock_timeout_s
+    next_notice = started + _WAIT_NOTICE_EVERY_S
     delay = 0.01
     while True:
         try:
-            return duckdb.connect(path, read_only=read_only)
+            return duckdb.connect(path, read_only=read_only, config=dict(config or {}))
         except duckdb.IOException as exc:
             message = str(exc)
             if not any(marker in message.lower() for marker in _LOCK_MARKERS):
                 raise
-            if time.monotonic() + delay > deadline:
+            holder = message.split(". See also")[0]
+            now = time.monotonic()
+            if now + delay > deadline:
                 mode = "read" if read_only else "write"
                 raise WarehouseLockedError(
                     f"could not open {path} to {mode} within {lock_timeout_s:g}s because another "
-                    f"process holds it ({message.split('. See also')[0]}). Close that session "
+                    f"process holds it ({holder}). Close that session "
                     "(a DuckDB CLI or notebook) or raise PODCAST_LOCK_TIMEOUT."
                 ) from exc
+            if now >= next_notice:
+                # Never wait silently: whoever runs this sees what it waits for, and how long.
+                _log.warning(
+                    "waiting for %s, held by another process (%s): %.0f s of %g s",
+                    path,
+                    holder,
+                    now - started,
+                    lock_timeout_s,
+                )
+                next_notice = now + _WAIT_NOTICE_EVERY_S
             # Short, jittered waits: the other side holds the file for milliseconds, and a
             # fixed schedule would let a polling reader starve a writer (or the reverse).
             time.sleep(delay * random.uniform(0.5, 1.5))
@@ -141,6 +170,23 @@ def schema_ddl() -> list[str]:
     return statements
 
 
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """BEGIN ... COMMIT, or ROLLBACK on any error, re-raising the error that caused it.
+
+    A failed ROLLBACK (DuckDB has often aborted the transaction itself, e.g. on a full disk)
+    must not replace the real cause with "cannot rollback - no transaction is active".
+    """
+    con.execute("BEGIN")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
+
+
 def _sql_literal(text: str) -> str:
     # DDL cannot take parameters; these strings are our own constants, never user input.
     return "'" + text.replace("'", "''") + "'"
@@ -157,8 +203,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     current = con.execute("SELECT schema_hash FROM schema_info").fetchall()
     if current and current[0][0] == _SCHEMA_HASH:
         return
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         for statement in schema_ddl():
             con.execute(statement)
         con.execute("DELETE FROM schema_info")
@@ -166,10 +211,6 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(
             "COMMENT ON TABLE schema_info IS 'One row: the hash of the schema this file has.'"
         )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 # --- writes -----------------------------------------------------------------------------
@@ -192,8 +233,7 @@ def replace_partitions(
     ids = [w.episode_id for w in writes]
     now = _now()
     inserted: dict[str, int] = {}
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         for table in tables:
             rows = [row for w in writes for row in w.rows.get(table.name, ())]
             con.execute(f"DELETE FROM {table.name} WHERE list_contains(?, episode_id)", [ids])
@@ -218,10 +258,6 @@ def replace_partitions(
         )
         if step == "ingest":
             con.execute("DELETE FROM ingest_errors WHERE list_contains(?, episode_id)", [ids])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return inserted
 
 
@@ -282,8 +318,7 @@ def record_rejection(
     reason: str,
 ) -> None:
     """Record (or refresh) why a file was rejected; its earlier good rows stay untouched."""
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         con.execute("DELETE FROM ingest_errors WHERE source_file = ?", [source_file])
         _insert(
             con,
@@ -298,10 +333,6 @@ def record_rejection(
                 }
             ],
         )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def clear_rejections(con: duckdb.DuckDBPyConnection, keep_files: Iterable[str]) -> int:
@@ -320,8 +351,7 @@ def remove_partitions(
         return {}
     now = _now()
     report: dict[str, dict[str, int]] = {}
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         files = dict(
             con.execute(
                 "SELECT episode_id, struct_pack(source_file, content_sha256) FROM episodes "
@@ -352,10 +382,6 @@ def remove_partitions(
                 ],
             )
             report[episode_id] = counts
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return report
 
 
