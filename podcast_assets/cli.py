@@ -1,21 +1,28 @@
 """`podcast-assets`: refresh the warehouse through Dagster, and query it.
 
-Exit codes: 0 success, 1 when any file was rejected (after every other file was processed)
-or a query failed, 2 on usage errors.
+Exit codes are `podcast_assets.failures.ExitCode`: 0 ok, 1 files rejected (every other file
+was processed), 2 usage, 3 warehouse or instance unavailable or corrupt, 4 interrupted,
+5 a run failed for another reason. No traceback unless `--debug`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import json
+import logging
 import os
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
 from podcast_assets import settings, warehouse
+from podcast_assets.failures import ExitCode, classify_exception, describe_exception
 
 _FORMATS = ("table", "csv", "json")
 _warehouse_option = click.option(
@@ -28,8 +35,38 @@ _warehouse_option = click.option(
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show the full traceback of an unexpected error.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
     """Raw podcast files in data/raw -> a DuckDB warehouse, via Dagster assets."""
+    ctx.obj = {"debug": debug}
+    # SIGTERM (a service manager, `timeout`, `kill`) stops us the way Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # Our own waits (a lock held by another process) report through logging: show them.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("podcast_assets")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+def _fail(exc: BaseException, what: str) -> None:
+    """One line naming the cause and an exit code by its class; the traceback on --debug."""
+    ctx = click.get_current_context(silent=True)
+    if ctx and (ctx.find_root().obj or {}).get("debug"):
+        raise exc
+    if isinstance(exc, KeyboardInterrupt):
+        click.echo(
+            f"interrupted: {what} stopped by a signal; partitions written so far are kept, "
+            "the next refresh redoes the rest",
+            err=True,
+        )
+        sys.exit(ExitCode.INTERRUPTED)
+    cause = classify_exception(exc)
+    advice = cause.advice or "run again with --debug for the traceback"
+    click.echo(f"error: {what} failed: {cause.kind}: {describe_exception(exc)}", err=True)
+    click.echo(f"  what to do: {advice}", err=True)
+    sys.exit(cause.exit_code)
 
 
 @main.command()
@@ -42,21 +79,21 @@ def main() -> None:
 @_warehouse_option
 def refresh(raw_dir: Path | None, warehouse_path: Path | None) -> None:
     """Ingest new or changed files and extract their entities, quotes and topics."""
-    from podcast_assets.refresh import refresh as run_refresh
-
     raw = settings.raw_dir(raw_dir)
     target = settings.warehouse_path(warehouse_path)
     if not raw.is_dir():
         raise click.UsageError(f"raw directory {raw} does not exist")
-    instance = _instance()
     click.echo(f"refreshing {target} from {raw}")
     try:
+        from podcast_assets.refresh import refresh as run_refresh
+
+        instance = _instance()
         summary = run_refresh(
             raw, target, instance, lock_timeout_s=settings.lock_timeout_s(), echo=click.echo
         )
-    except warehouse.WarehouseLockedError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+    except (Exception, KeyboardInterrupt) as exc:
+        _fail(exc, "refresh")
+        return
     for line in summary.lines():
         click.echo(line)
     sys.exit(summary.exit_code)
@@ -73,30 +110,39 @@ def refresh(raw_dir: Path | None, warehouse_path: Path | None) -> None:
     help="Print every table and view with its columns, types and comments.",
 )
 def sql(query: str | None, warehouse_path: Path | None, fmt: str, show_schema: bool) -> None:
-    """Run one QUERY on a read-only connection and print the result."""
+    """Run one read-only QUERY on the warehouse and print the result.
+
+    The connection can read the warehouse and nothing else: no writes, no other files, no
+    settings, extensions or attached databases. Exports go through `podcast-assets export`.
+    """
     import duckdb
+
+    from podcast_assets.query import QueryRefused, open_query_connection, run_query
 
     if not query and not show_schema:
         raise click.UsageError("give a QUERY, or --schema")
     target = settings.warehouse_path(warehouse_path)
     try:
-        with warehouse.open_reader(target, settings.lock_timeout_s()) as con:
+        with open_query_connection(target, settings.lock_timeout_s()) as con:
             if show_schema:
                 columns = ["table", "column", "type", "comment"]
                 rows: list[tuple[Any, ...]] = warehouse.describe(con)
             else:
-                result = con.execute(query)
-                columns = [d[0] for d in result.description or []]
-                rows = result.fetchall()
-    except (warehouse.WarehouseMissingError, warehouse.WarehouseLockedError) as exc:
+                columns, rows = run_query(con, query or "")
+    except QueryRefused as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        sys.exit(ExitCode.USAGE)
+    except warehouse.WarehouseMissingError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(ExitCode.UNAVAILABLE)
     except duckdb.Error as exc:
-        message = str(exc)
-        if "read-only mode" in message:
-            message += "\n`podcast-assets sql` never writes; the warehouse is built by `refresh`."
-        click.echo(f"error: {message}", err=True)
-        sys.exit(1)
+        if classify_exception(exc).exit_code == ExitCode.UNAVAILABLE:
+            _fail(exc, "query")
+        click.echo(f"error: {exc}", err=True)  # a typo, an unknown table: the query's fault
+        sys.exit(ExitCode.REJECTED)
+    except (Exception, KeyboardInterrupt) as exc:
+        _fail(exc, "query")
+        return
     _print_rows(columns, rows, fmt)
 
 
@@ -225,14 +271,40 @@ def _instance() -> Any:
 
     if not os.environ.get("DAGSTER_HOME") and Path("dagster.yaml").is_file():
         os.environ["DAGSTER_HOME"] = str(Path.cwd())
-    if os.environ.get("DAGSTER_HOME"):
-        return dg.DagsterInstance.get()
+    home = os.environ.get("DAGSTER_HOME")
+    if home:
+        with _instance_creation_lock(Path(home)):
+            instance = dg.DagsterInstance.get()
+            # Touch every storage now, under the lock: two first refreshes would otherwise
+            # race to create the same SQLite tables ("table alembic_version already exists").
+            instance.get_runs(limit=1)
+            instance.get_dynamic_partitions("episodes")
+            instance.event_log_storage.get_concurrency_run_ids()
+        return instance
     click.echo(
         "note: DAGSTER_HOME is not set and there is no dagster.yaml here; runs are recorded in "
         "a temporary instance the UI will not show",
         err=True,
     )
     return dg.DagsterInstance.ephemeral()
+
+
+@contextlib.contextmanager
+def _instance_creation_lock(home: Path) -> Iterator[None]:
+    """An exclusive file lock around opening (and, the first time, creating) the instance."""
+    lock_path = home / ".dagster" / "instance.lock"
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = lock_path.open("a")
+    except OSError:  # a read-only home: nothing to create, so nothing to race on
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ def test_cli_usage_errors_exit_2(args):
 
 def test_cli_sql_on_missing_warehouse_says_what_to_do(tmp_path):
     result = run("sql", "SELECT 1", "--warehouse", str(tmp_path / "none.duckdb"))
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # the warehouse is unavailable
     assert "run `podcast-assets refresh`" in result.output
 
 
@@ -137,3 +137,21 @@ def test_cli_export_writes_hive_partitioned_parquet(db, tmp_path):
         "hive_partitioning = true) GROUP BY 1 ORDER BY 1"
     ).fetchall()
     assert [fmt for fmt, _ in rows] == ["plain_transcript", "timestamped_transcript"]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "COPY episodes TO '{out}/x.csv'",
+        "EXPORT DATABASE '{out}/dump'",
+        "SELECT 1; COPY episodes TO '{out}/x.csv'",
+        "SELECT * FROM read_text('/etc/passwd')",
+    ],
+)
+def test_cli_sql_refuses_to_write_or_read_outside_the_warehouse(db, tmp_path, statement):
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run("sql", statement.format(out=out), "--warehouse", str(db))
+    assert result.exit_code == 2, result.output
+    assert "refused" in result.output and "root:" not in result.output
+    assert list(out.iterdir()) == []

@@ -568,8 +568,8 @@ def test_reliability_sql_delete_fails_clearly_and_changes_nothing(tmp_path):
     result = run_cli(
         "sql", "DELETE FROM episodes", "--warehouse", str(db), cwd=tmp_path, home=tmp_path
     )
-    assert result.returncode == 1
+    assert result.returncode == 2  # refused before it ran: a usage error
     assert result.stdout == ""
-    assert "read-only" in result.stderr
+    assert "refused: DELETE writes" in result.stderr
     assert "`podcast-assets sql` never writes" in result.stderr
     assert query(db, "SELECT count(*) FROM episodes") == [(1,)]
