@@ -117,6 +117,11 @@ def ingest_files(
             sha = sha256_file(path)
             _reject(warehouse_path, lock_timeout_s, report, episode_id, path.name, sha, str(exc))
             continue
+        except Exception as exc:  # a parser bug must cost one file, never the run
+            sha = sha256_file(path)
+            reason = f"{path.name}: could not be parsed ({type(exc).__name__}: {exc})"
+            _reject(warehouse_path, lock_timeout_s, report, episode_id, path.name, sha, reason)
+            continue
         fmt = rows[EPISODES.name][0]["source_format"]
         report.formats[fmt] = report.formats.get(fmt, 0) + 1
         writer.add(

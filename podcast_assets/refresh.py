@@ -18,13 +18,16 @@ import dagster as dg
 from podcast_assets import analysis, ingestion, warehouse
 from podcast_assets.defs.jobs import extract_job, refresh_job
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
-from podcast_assets.parsing import ParseError, parse_bytes
+from podcast_assets.defs.recovery import Recovery, wait_for_writer_slot
+from podcast_assets.failures import INTERRUPTED, UNKNOWN, Cause, ExitCode, classify
+from podcast_assets.parsing import parse_bytes
 from podcast_assets.planning import RefreshPlan, contiguous_ranges, plan_refresh
 from podcast_assets.rawfiles import read_raw_file, scan_raw_dir
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
-_QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# The summary reports every failure with its cause; the run's full log is in the instance (UI).
+_QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 @dataclass
@@ -36,12 +39,23 @@ class RefreshSummary:
     rejected: dict[str, str] = field(default_factory=dict)  # source_file -> reason
     removed: dict[str, dict[str, int]] = field(default_factory=dict)
     failed_runs: list[str] = field(default_factory=list)
+    causes: list[Cause] = field(default_factory=list)
+    recovered_runs: list[str] = field(default_factory=list)
     run_ids: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
+    def interrupted(self) -> bool:
+        return INTERRUPTED in self.causes
+
+    @property
     def exit_code(self) -> int:
-        return 1 if self.rejected or self.failed_runs else 0
+        """The most serious outcome: interrupted, unavailable, failed, rejected, ok."""
+        codes = [c.exit_code for c in self.causes]
+        if self.rejected:
+            codes.append(ExitCode.REJECTED)
+        order = [ExitCode.INTERRUPTED, ExitCode.UNAVAILABLE, ExitCode.FAILED, ExitCode.REJECTED]
+        return next((int(code) for code in order if code in codes), int(ExitCode.OK))
 
     def lines(self) -> list[str]:
         p = self.plan
@@ -50,12 +64,14 @@ class RefreshSummary:
             f"stale {len(p.stale_ingest) + len(p.stale_extract)}, unchanged {len(p.unchanged)}, "
             f"removed {len(p.removed)})"
         ]
+        out.extend(f"recovered: {line}" for line in self.recovered_runs)
         if not p.has_work and not self.failed_runs:
             out.append(
                 f"nothing to do: {len(p.unchanged)} files unchanged since the last refresh; "
                 "no run launched"
             )
         else:
+            # Read back from the warehouse, so they hold whatever happened to the runs.
             out.append(
                 f"episodes written: {len(self.ingested)}; extracted: {len(self.extracted)}; "
                 f"runs: {len(self.run_ids)} in {self.seconds:.1f} s"
@@ -65,6 +81,11 @@ class RefreshSummary:
         out.append(f"files rejected: {len(self.rejected)}")
         out.extend(f"  - {reason}" for reason in self.rejected.values())
         out.extend(f"run failed: {message}" for message in self.failed_runs)
+        if self.interrupted:
+            out.append(
+                "interrupted: the partitions written so far are kept; the next refresh redoes "
+                "the rest"
+            )
         return out
 
 
@@ -82,6 +103,11 @@ def refresh(
     files, collisions = scan_raw_dir(raw_dir)
     summary.files_seen = len(files) + len(collisions)
 
+    # Runs left STARTED by a killed refresh are failed and their slots freed before planning,
+    # so that their unfinished partitions are planned again.
+    summary.recovered_runs.extend(
+        _recovered_lines(wait_for_writer_slot(instance, timeout_s=lock_timeout_s, echo=echo))
+    )
     with warehouse.open_writer(warehouse_path, lock_timeout_s) as con:
         plan = plan_refresh(
             files,
@@ -111,17 +137,55 @@ def refresh(
     order = instance.get_dynamic_partitions(EPISODE_PARTITIONS_NAME)
 
     for batch in plan_batches(plan, order):
+        # Dagster's own wait for the writer slot is silent and deaf to signals: wait here.
+        recovery = wait_for_writer_slot(instance, timeout_s=lock_timeout_s, echo=echo)
+        summary.recovered_runs.extend(_recovered_lines(recovery))
         echo(f"run: {batch.what} for {len(batch.keys)} partition(s) [{batch.start} .. {batch.end}]")
         result = _execute(batch, instance, raw_dir, warehouse_path, lock_timeout_s)
         summary.run_ids.append(result.run_id)
-        if result.success:
-            if batch.job_name == refresh_job.name:
-                summary.ingested.extend(batch.keys)
-            summary.extracted.extend(batch.keys)
-        else:
+        if not result.success:
             _record_failure(summary, result, batch.keys, plan, warehouse_path, lock_timeout_s)
+            if summary.interrupted:
+                break
+    _read_back(summary, plan, warehouse_path, lock_timeout_s)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _recovered_lines(recovery: Recovery) -> list[str]:
+    lines = [f"{run.describe()} marked failed: {why}" for run, why in recovery.dead]
+    lines += [
+        f"freed the writer slot still held by finished run {run_id[:8]}"
+        for run_id in recovery.freed_orphan_slots
+    ]
+    return lines
+
+
+def _read_back(
+    summary: RefreshSummary, plan: RefreshPlan, warehouse_path: Path, lock_timeout_s: float
+) -> None:
+    """Which planned partitions the warehouse now holds at the current bytes and code."""
+    if not (plan.to_ingest or plan.to_extract_only):
+        return
+    with warehouse.open_reader(warehouse_path, lock_timeout_s) as con:
+        states = warehouse.partition_states(con)
+
+    def done(key: str, step: str, version: str) -> bool:
+        state = states.get(key, {}).get(step)
+        return (
+            state is not None
+            and state.content_sha256 == plan.files[key].content_sha256
+            and state.code_version == version
+        )
+
+    summary.ingested = [
+        k for k in plan.to_ingest if done(k, ingestion.STEP, ingestion.CODE_VERSION)
+    ]
+    summary.extracted = [
+        k
+        for k in (*plan.to_ingest, *plan.to_extract_only)
+        if done(k, analysis.STEP, analysis.CODE_VERSION)
+    ]
 
 
 def _sync_partitions(instance: dg.DagsterInstance, present: Sequence[str]) -> None:
@@ -198,7 +262,7 @@ def _prevalidate(plan: RefreshPlan, keys: Sequence[str]) -> tuple[list[str], lis
         raw_file = plan.files[key]
         try:
             parse_bytes(read_raw_file(Path(raw_file.path)), raw_file.name)
-        except (ParseError, OSError):
+        except Exception:  # whatever the ingest step will reject this file for
             bad.append(key)
         else:
             good.append(key)
@@ -237,13 +301,42 @@ def _record_failure(
     warehouse_path: Path,
     lock_timeout_s: float,
 ) -> None:
-    """Rejections are expected failures; anything else is a failed run to report."""
-    with warehouse.open_reader(warehouse_path, lock_timeout_s) as con:
-        known = warehouse.rejections(con)
-    names = {plan.files[k].name for k in keys if k in plan.files}
-    rejected_here = {n: known[n][1] for n in names if n in known}
-    summary.rejected.update(rejected_here)
-    if not rejected_here:
-        failure = next((e for e in result.all_events if e.event_type_value == "STEP_FAILURE"), None)
-        message = failure.message if failure else "run failed"
-        summary.failed_runs.append(f"{result.run_id}: {message}")
+    """Rejections are expected failures; anything else is a failed run, with its real cause."""
+    failure = next((e for e in result.all_events if e.event_type_value == "STEP_FAILURE"), None)
+    error = failure.step_failure_data.error if failure and failure.step_failure_data else None
+    class_names, messages = _error_chain(error)
+    cause = classify(class_names, " ".join(messages))
+    if cause != INTERRUPTED:
+        with warehouse.open_reader(warehouse_path, lock_timeout_s) as con:
+            known = warehouse.rejections(con)
+        names = {plan.files[k].name for k in keys if k in plan.files}
+        rejected_here = {n: known[n][1] for n in names if n in known}
+        summary.rejected.update(rejected_here)
+        if rejected_here and cause is UNKNOWN:  # the step failed for its rejected files
+            return
+    summary.causes.append(cause)
+    if cause == INTERRUPTED:
+        detail = "stopped by a signal (SIGTERM or SIGINT)"
+    else:
+        detail = "; caused by: ".join(messages) or (failure.message if failure else "") or "?"
+    advice = f" ({cause.advice})" if cause.advice else ""
+    summary.failed_runs.append(f"{cause.kind}: run {result.run_id[:8]}: {detail}{advice}")
+
+
+def _error_chain(error: object) -> tuple[list[str], list[str]]:
+    """Class names and first lines of a serialized error and its causes, outermost first."""
+    class_names: list[str] = []
+    messages: list[str] = []
+    seen = 0
+    while error is not None and seen < 10:
+        seen += 1
+        class_name = str(getattr(error, "cls_name", "") or "")
+        class_names.append(class_name)
+        message = str(getattr(error, "message", "") or "").strip().splitlines()
+        text = message[0] if message else ""
+        # Dagster's wrapper ("Error occurred while executing op ...") says nothing new.
+        wrapper = class_name == "DagsterExecutionStepExecutionError"
+        if text and not wrapper and not any(text in m for m in messages):
+            messages.append(text)
+        error = getattr(error, "cause", None) or getattr(error, "context", None)
+    return class_names, messages

@@ -284,6 +284,32 @@ def test_sensor_leaves_partitions_of_unfinished_runs_alone(world):
     )
 
 
+def test_sensor_fails_a_run_whose_process_died_and_takes_its_partition_back(world):
+    from dagster._core.events import EngineEventData
+
+    from podcast_assets.definitions import defs
+
+    changed = world.raw / SEED_ENRICHED_881
+    changed.write_bytes(changed.read_bytes() + b"\nOne more line.\n")
+    episode_id = Path(SEED_ENRICHED_881).stem
+    killed = world.instance.create_run_for_job(
+        job_def=defs.resolve_job_def("refresh_job"),
+        tags={"dagster/partition": episode_id},
+        status=dg.DagsterRunStatus.STARTED,
+    )
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    world.instance.report_engine_event(
+        "Executing steps in process", killed, EngineEventData.in_process(gone.pid)
+    )
+
+    tick = world.tick()
+
+    assert [r.partition_key for r in tick.run_requests] == [episode_id]
+    failed = world.instance.get_run_by_id(killed.run_id)
+    assert failed is not None and failed.status == dg.DagsterRunStatus.FAILURE
+
+
 def test_sensor_skips_the_tick_while_another_process_holds_the_warehouse(world):
     world.lock_timeout_s = 0.3
     holder = subprocess.Popen(

@@ -73,6 +73,8 @@ def build_nightly_refresh_schedule(
         except WarehouseLockedError as exc:
             return dg.SkipReason(f"warehouse locked by another process; skipped tonight: {exc}")
         context.log.info(work.summary())
+        for line in work.recovered:
+            context.log.warning(f"recovered: {line}")
         runs = work.run_requests("schedule", extract_as_selection=True)
         if not runs:
             return dg.SkipReason(work.skip_message(prunes=False))

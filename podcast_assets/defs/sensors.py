@@ -21,6 +21,7 @@ from podcast_assets import analysis, ingestion
 from podcast_assets.defs.jobs import extract_job, refresh_job
 from podcast_assets.defs.maintenance import prune_job, prune_run_config, pruned_ids
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
+from podcast_assets.defs.recovery import recover_dead_runs
 from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
 from podcast_assets.planning import RefreshPlan, plan_refresh
 from podcast_assets.rawfiles import episode_id_for, scan_raw_dir
@@ -67,6 +68,8 @@ class Work:
     # Partition -> id of the unfinished run that owns it.
     busy: Mapping[str, str]
     collisions: tuple[str, ...]
+    # Runs found dead (their process gone) and marked failed before planning.
+    recovered: tuple[str, ...] = ()
 
     def run_key(self, job_name: str, keys: Sequence[str]) -> str:
         """Same work from the same warehouse state -> same key; any change -> a new key.
@@ -189,6 +192,8 @@ def plan_work(
     runs start (a sensor can; a schedule cannot), which decides the partition order that
     batches are cut from.
     """
+    # A run whose process died would hold its partitions (and the writer slot) forever.
+    recovery = recover_dead_runs(instance)
     files, collisions = scan_raw_dir(raw_dir)
     try:
         with open_reader(warehouse_path, lock_timeout_s) as con:
@@ -231,6 +236,7 @@ def plan_work(
         prune=prune,
         busy={k: run_id for k, run_id in busy.items() if k in present or k in plan.removed},
         collisions=tuple(c.reason for c in collisions),
+        recovered=tuple(f"{run.describe()} marked failed: {why}" for run, why in recovery.dead),
     )
 
 
@@ -300,6 +306,8 @@ def raw_files_sensor(
             skip_reason=f"warehouse locked by another process; next tick retries: {exc}"
         )
     context.log.info(work.summary())
+    for line in work.recovered:
+        context.log.warning(f"recovered: {line}")
     for reason in work.collisions:
         context.log.warning(f"not ingested: {reason}")
     partition_requests = work.partition_requests()

@@ -15,7 +15,13 @@ held only while it is being worked on, so memory stays flat however long the inp
 from __future__ import annotations
 
 import bisect
+import ctypes
 import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -115,7 +121,10 @@ def _extract_in_workers(
     """
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
-        n_process, mp_context=context, initializer=_init_worker, initargs=(nlp, options)
+        n_process,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(nlp, options, os.getpid()),
     ) as pool:
         in_flight: deque[Future[Extraction]] = deque()
         try:
@@ -125,14 +134,49 @@ def _extract_in_workers(
                     yield in_flight.popleft().result()
             while in_flight:
                 yield in_flight.popleft().result()
-        finally:
+        except BaseException:
+            # Interrupted (a signal, an error, the consumer gone): stop the workers now
+            # instead of letting `shutdown` wait for the episodes they are working on.
             for future in in_flight:
                 future.cancel()
+            # `_processes` is the executor's only handle on its workers.
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.terminate()
+            raise
 
 
-def _init_worker(nlp: Language, options: _Options) -> None:
+def _init_worker(nlp: Language, options: _Options, parent_pid: int) -> None:
     global _worker_nlp, _worker_options
+    _die_with_parent(parent_pid)
     _worker_nlp, _worker_options = nlp, options
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """End this worker when the process that forked it dies, however it dies.
+
+    A SIGKILLed refresh cannot clean up, and orphaned workers would keep their cores (and a
+    copy of the pipeline) forever. Linux kills us itself (PR_SET_PDEATHSIG); elsewhere a
+    thread watches the parent id.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+                if os.getppid() != parent_pid:  # the parent died before prctl took effect
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def _extract_one(episode_id: str, segments: list[Segment]) -> Extraction:
