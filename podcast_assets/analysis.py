@@ -20,10 +20,10 @@ from podcast_assets.extraction import (
     extract_enriched,
     extract_transcripts,
 )
-from podcast_assets.models import Segment, SourceFormat
+from podcast_assets.models import Segment, SourceFormat, Step
 from podcast_assets.schema import MENTIONS, QUOTES, TOPICS
 
-STEP = "extract"
+STEP = Step.EXTRACT
 CODE_VERSION = EXTRACTOR_VERSION
 TABLES = (MENTIONS, QUOTES, TOPICS)
 # Episodes per read and per write transaction (each episode is ~1-2 s of NLP on one core).

@@ -85,11 +85,12 @@ def refresh(raw_dir: Path | None, warehouse_path: Path | None) -> None:
         raise click.UsageError(f"raw directory {raw} does not exist")
     click.echo(f"refreshing {target} from {raw}")
     try:
-        from podcast_assets.refresh import refresh as run_refresh
+        from podcast_assets.definitions import defs
+        from podcast_assets.runner import run_refresh
 
         instance = _instance()
         summary = run_refresh(
-            raw, target, instance, lock_timeout_s=settings.lock_timeout_s(), echo=click.echo
+            defs, raw, target, instance, lock_timeout_s=settings.lock_timeout_s(), echo=click.echo
         )
     except (Exception, KeyboardInterrupt) as exc:
         _fail(exc, "refresh")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,11 +15,12 @@ from typing import Any
 
 from podcast_assets import warehouse
 from podcast_assets.identity import episode_key
+from podcast_assets.models import RawFile, Step
 from podcast_assets.parsing import PARSER_VERSION, ParseError, parse_bytes
 from podcast_assets.rawfiles import read_raw_file, sha256_file
 from podcast_assets.schema import EPISODES, SEGMENTS
 
-STEP = "ingest"
+STEP = Step.INGEST
 CODE_VERSION = PARSER_VERSION
 TABLES = (EPISODES, SEGMENTS)
 # Files per write transaction: large enough to amortise the connection, small enough that
@@ -133,6 +134,21 @@ def ingest_files(
     report.rows = writer.rows
     report.ingested = writer.written
     return report
+
+
+def expected_rejections(files: Iterable[RawFile]) -> set[str]:
+    """Episode ids of the files that the ingest step will reject (read and parsed now).
+
+    Planning gives each of them a run of its own, so its failure names one file and never
+    fails a run of good ones.
+    """
+    bad: set[str] = set()
+    for raw_file in files:
+        try:
+            parse_bytes(read_raw_file(Path(raw_file.path)), raw_file.name)
+        except Exception:  # whatever the ingest step will reject this file for
+            bad.add(raw_file.episode_id)
+    return bad
 
 
 def _reject(

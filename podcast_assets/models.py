@@ -81,6 +81,21 @@ class ParsedEpisode:
         return sum(len(s.text.split()) for s in self.segments)
 
 
+class Step(StrEnum):
+    """The two pipeline steps; `partition_state.step` holds these values."""
+
+    INGEST = "ingest"
+    EXTRACT = "extract"
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionState:
+    """What a partition holds for one step: the bytes and the code it was built from."""
+
+    content_sha256: str
+    code_version: str
+
+
 @dataclass(frozen=True, slots=True)
 class RawFile:
     """A file found in the raw directory, identified by its partition key."""

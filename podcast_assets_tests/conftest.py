@@ -48,7 +48,8 @@ def refreshed_seeds(
     refreshed through Dagster into a new warehouse, with a temporary instance."""
     import dagster as dg
 
-    from podcast_assets.refresh import refresh
+    from podcast_assets.definitions import defs
+    from podcast_assets.runner import run_refresh
 
     raw = root / "raw"
     shutil.copytree(SEEDS_DIR, raw)
@@ -57,4 +58,4 @@ def refreshed_seeds(
     db = root / "warehouse.duckdb"
     (root / "dagster").mkdir()
     with dg.instance_for_test(temp_dir=str(root / "dagster")) as instance:
-        yield raw, db, instance, refresh(raw, db, instance)
+        yield raw, db, instance, run_refresh(defs, raw, db, instance)

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from podcast_assets.models import RawFile
-from podcast_assets.planning import contiguous_ranges, plan_refresh
-from podcast_assets.warehouse import PartitionState
+from podcast_assets.models import PartitionState, RawFile
+from podcast_assets.planning import (
+    Batch,
+    BatchKind,
+    contiguous_ranges,
+    plan_batches,
+    plan_refresh,
+    plan_tick,
+)
 
 
 def raw(episode_id: str, sha: str) -> RawFile:
@@ -86,3 +92,61 @@ def test_planning_nothing_changed_means_no_work():
 )
 def test_planning_contiguous_ranges(keys, expected):
     assert contiguous_ranges(keys, ["a", "b", "c", "d", "e"]) == expected
+
+
+def test_planning_batches_give_an_expected_rejection_its_own_run():
+    files = [raw(k, k) for k in "abcde"]
+    plan = plan_refresh(files, {}, {}, ingest_version="1", extract_version="e1")
+    batches = plan_batches(plan, list("abcde"), expected_rejections={"c"})
+    assert batches == [
+        Batch(BatchKind.EXPECTED_REJECTION, ("c",)),
+        Batch(BatchKind.INGEST_AND_EXTRACT, ("a", "b")),
+        Batch(BatchKind.INGEST_AND_EXTRACT, ("d", "e")),
+    ]
+    assert batches[0].partition_key == "c" and batches[1].partition_key is None
+
+
+def test_planning_batches_run_extract_only_work_separately():
+    files = [raw("a", "s"), raw("b", "new")]
+    states = {"a": state("s", extract="e0")}
+    plan = plan_refresh(files, states, {}, ingest_version="1", extract_version="e1")
+    assert plan_batches(plan, ["a", "b"]) == [
+        Batch(BatchKind.INGEST_AND_EXTRACT, ("b",)),
+        Batch(BatchKind.EXTRACT_ONLY, ("a",)),
+    ]
+
+
+def tick(files, states, *, registered, busy=None, unregister_removed=True):
+    plan = plan_refresh(files, states, {}, ingest_version="1", extract_version="e1")
+    return plan_tick(
+        plan,
+        states,
+        versions=("1", "e1"),
+        registered=registered,
+        busy=busy or {},
+        vanished_rejections=(),
+        refusals=(),
+        expected_rejections=(),
+        unregister_removed=unregister_removed,
+    )
+
+
+def test_planning_tick_leaves_busy_partitions_alone_and_prunes_removed_files():
+    files = [raw("a", "a2"), raw("b", "b2"), raw("new", "n")]
+    states = {"a": state("a1"), "b": state("b1"), "gone": state("g")}
+    planned = tick(files, states, registered=["a", "b", "gone"], busy={"b": "run-1"})
+    assert planned.register == ("new",)
+    assert planned.unregister == ("gone",)
+    assert planned.prune == ("gone",)
+    assert [b.keys for b in planned.batches] == [("a",), ("new",)]
+    assert planned.busy == {"b": "run-1"}
+
+
+def test_planning_run_keys_are_stable_and_change_with_the_starting_state():
+    files = [raw("a", "a2")]
+    first = tick(files, {"a": state("a1")}, registered=["a"])
+    again = tick(files, {"a": state("a1")}, registered=["a"])
+    later = tick(files, {"a": state("a0")}, registered=["a"])
+    assert first.run_key("refresh_job", ("a",)) == again.run_key("refresh_job", ("a",))
+    assert first.run_key("refresh_job", ("a",)) != later.run_key("refresh_job", ("a",))
+    assert first.run_key("prune_job", ("a", "b"), is_list=True).startswith("prune_job:a+1@")

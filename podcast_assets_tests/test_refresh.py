@@ -12,8 +12,9 @@ import dagster as dg
 import pytest
 
 from podcast_assets import warehouse
+from podcast_assets.definitions import defs
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
-from podcast_assets.refresh import refresh
+from podcast_assets.runner import run_refresh
 
 from .conftest import SEEDS_DIR, refreshed_seeds
 
@@ -166,7 +167,7 @@ def test_refresh_extraction_reads_like_an_index_of_the_shows(world):
 def test_refresh_second_run_does_nothing_and_says_so(world):
     before = query(world["db"], "SELECT max(ingested_at) FROM episodes")
     runs_before = len(world["instance"].get_runs())
-    again = refresh(world["raw"], world["db"], world["instance"])
+    again = run_refresh(defs, world["raw"], world["db"], world["instance"])
     assert not again.plan.has_work
     assert again.run_ids == []
     assert len(world["instance"].get_runs()) == runs_before
@@ -181,7 +182,7 @@ def test_refresh_fixed_file_leaves_ingest_errors_and_removed_file_leaves_no_rows
     (raw / "empty.txt").write_text("Welcome to the Fixed Show. I'm your host, Ada Lovelace.\n")
     (raw / "003_6dc2de23e6c008f7.txt").rename(raw / ".hidden-now")
     try:
-        summary = refresh(raw, db, instance)
+        summary = run_refresh(defs, raw, db, instance)
         assert "empty.txt" not in summary.rejected
         assert query(db, "SELECT count(*) FROM ingest_errors WHERE source_file = 'empty.txt'") == [
             (0,)
@@ -211,7 +212,7 @@ def test_refresh_a_fifty_file_backfill_is_one_run(tmp_path):
         )
     (tmp_path / "dagster").mkdir()
     with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as instance:
-        summary = refresh(raw, tmp_path / "w.duckdb", instance)
+        summary = run_refresh(defs, raw, tmp_path / "w.duckdb", instance)
         assert summary.exit_code == 0
         assert len(summary.run_ids) == 1
         assert len(instance.get_materialized_partitions(dg.AssetKey("topics"))) == 50

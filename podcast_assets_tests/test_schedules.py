@@ -19,14 +19,14 @@ import pytest
 from podcast_assets import analysis, ingestion, warehouse
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
+from podcast_assets.defs.run_requests import RANGE_END_TAG, RANGE_START_TAG, TRIGGER_TAG
 from podcast_assets.defs.schedules import (
     DEFAULT_CRON,
     TIMEZONE_ENV,
     build_nightly_refresh_schedule,
     nightly_refresh_schedule,
 )
-from podcast_assets.defs.sensors import TRIGGER_TAG, raw_files_sensor
-from podcast_assets.refresh import RANGE_END_TAG, RANGE_START_TAG
+from podcast_assets.defs.sensors import raw_files_sensor
 
 from .conftest import SEED_PLAIN_881, SEEDS_DIR
 

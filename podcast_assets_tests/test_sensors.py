@@ -22,8 +22,8 @@ import pytest
 from podcast_assets import analysis, ingestion, warehouse
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
-from podcast_assets.defs.sensors import TRIGGER_TAG, raw_files_sensor
-from podcast_assets.refresh import RANGE_END_TAG, RANGE_START_TAG
+from podcast_assets.defs.run_requests import RANGE_END_TAG, RANGE_START_TAG, TRIGGER_TAG
+from podcast_assets.defs.sensors import raw_files_sensor
 from podcast_assets.schema import EPISODE_TABLES
 
 from .conftest import SEED_ENRICHED_881, SEED_ENRICHED_886, SEEDS_DIR

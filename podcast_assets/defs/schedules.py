@@ -1,10 +1,9 @@
 """`nightly_refresh_schedule`: a nightly catch-up for whatever the sensor did not do.
 
-It plans exactly like `raw_files_sensor` (`plan_work`) and requests runs for files that are
-missing or stale, including runs that failed since (a sensor never repeats a run key; each
-schedule tick may). Removed files are left to the sensor: a schedule can only launch its own
-job, and pruning is `prune_job`.
-"""
+It plans exactly like `raw_files_sensor` (`run_requests.plan_from_world`) and requests runs
+for files that are missing or stale, including runs that failed since (a sensor never
+repeats a run key; each schedule tick may). Removed files are left to the sensor: a schedule
+can only launch its own job, and pruning is `prune_job`."""
 
 import os
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,7 +13,8 @@ import dagster as dg
 from podcast_assets.defs.jobs import refresh_job
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
-from podcast_assets.defs.sensors import MAX_TICK_LOCK_WAIT_S, plan_work
+from podcast_assets.defs.run_requests import plan_from_world, run_requests
+from podcast_assets.defs.sensors import MAX_TICK_LOCK_WAIT_S
 from podcast_assets.warehouse import WarehouseLockedError
 
 DEFAULT_CRON = "0 2 * * *"
@@ -63,7 +63,7 @@ def build_nightly_refresh_schedule(
         if not raw_dir.is_dir():
             return dg.SkipReason(f"raw directory {raw_dir} does not exist; nothing to refresh")
         try:
-            work = plan_work(
+            tick, recovered = plan_from_world(
                 raw_dir,
                 warehouse.file,
                 context.instance,
@@ -72,16 +72,16 @@ def build_nightly_refresh_schedule(
             )
         except WarehouseLockedError as exc:
             return dg.SkipReason(f"warehouse locked by another process; skipped tonight: {exc}")
-        context.log.info(work.summary())
-        for line in work.recovered:
+        context.log.info(tick.summary())
+        for line in recovered:
             context.log.warning(f"recovered: {line}")
-        runs = work.run_requests("schedule", extract_as_selection=True)
+        runs = run_requests(tick, "schedule", extract_as_selection=True)
         if not runs:
-            return dg.SkipReason(work.skip_message(prunes=False))
-        if work.register:
+            return dg.SkipReason(tick.skip_message(prunes=False))
+        if tick.register:
             # Only sensors can return partition requests; adding is idempotent and must
             # happen before the runs are created.
-            context.instance.add_dynamic_partitions(EPISODE_PARTITIONS_NAME, list(work.register))
+            context.instance.add_dynamic_partitions(EPISODE_PARTITIONS_NAME, list(tick.register))
         return runs
 
     return nightly_refresh_schedule

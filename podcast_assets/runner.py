@@ -1,9 +1,10 @@
-"""`podcast-assets refresh`: bring the warehouse in line with the raw directory, via Dagster.
+"""The CLI's runner: carry out a refresh plan through Dagster, in this process.
 
 Every materialization goes through the Dagster instance (so the UI shows the runs), in as
-few runs as the partition order allows: one run per contiguous range of partitions that need
-the same work. A file already known to be bad gets its own run, so its failure names it and
-never blocks the good files.
+few runs as the partition order allows (`planning.plan_batches`): one run per contiguous
+range of partitions that need the same work, and a file expected to be rejected alone, so
+its failure names it and never blocks the good files. The `Definitions` come from the caller,
+so nothing here imports `definitions` (no import circle).
 """
 
 from __future__ import annotations
@@ -16,16 +17,14 @@ from pathlib import Path
 import dagster as dg
 
 from podcast_assets import analysis, ingestion, warehouse
-from podcast_assets.defs.jobs import extract_job, refresh_job
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.defs.recovery import Recovery, wait_for_writer_slot
+from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
+from podcast_assets.defs.run_requests import TRIGGER_TAG, batch_tags, job_name
 from podcast_assets.failures import INTERRUPTED, UNKNOWN, Cause, ExitCode, classify
-from podcast_assets.parsing import parse_bytes
-from podcast_assets.planning import RefreshPlan, contiguous_ranges, plan_refresh
-from podcast_assets.rawfiles import read_raw_file, scan_raw_dir
+from podcast_assets.planning import Batch, RefreshPlan, plan_batches, plan_refresh
+from podcast_assets.rawfiles import scan_raw_dir
 
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 # The summary reports every failure with its cause; the run's full log is in the instance (UI).
 _QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
@@ -89,7 +88,8 @@ class RefreshSummary:
         return out
 
 
-def refresh(
+def run_refresh(
+    defs: dg.Definitions,
     raw_dir: Path,
     warehouse_path: Path,
     instance: dg.DagsterInstance,
@@ -136,12 +136,13 @@ def refresh(
     _sync_partitions(instance, [f.episode_id for f in files])
     order = instance.get_dynamic_partitions(EPISODE_PARTITIONS_NAME)
 
-    for batch in plan_batches(plan, order):
+    expected = ingestion.expected_rejections(plan.files[k] for k in plan.to_ingest)
+    for batch in plan_batches(plan, order, expected):
         # Dagster's own wait for the writer slot is silent and deaf to signals: wait here.
         recovery = wait_for_writer_slot(instance, timeout_s=lock_timeout_s, echo=echo)
         summary.recovered_runs.extend(_recovered_lines(recovery))
-        echo(f"run: {batch.what} for {len(batch.keys)} partition(s) [{batch.start} .. {batch.end}]")
-        result = _execute(batch, instance, raw_dir, warehouse_path, lock_timeout_s)
+        echo(f"run: {batch.kind} for {len(batch.keys)} partition(s) [{batch.start} .. {batch.end}]")
+        result = _execute(defs, batch, instance, raw_dir, warehouse_path, lock_timeout_s)
         summary.run_ids.append(result.run_id)
         if not result.success:
             _record_failure(summary, result, batch.keys, plan, warehouse_path, lock_timeout_s)
@@ -205,81 +206,15 @@ def _sync_partitions(instance: dg.DagsterInstance, present: Sequence[str]) -> No
             instance.delete_dynamic_partition(EPISODE_PARTITIONS_NAME, key)
 
 
-@dataclass(frozen=True)
-class Batch:
-    """One run: a job over a contiguous range of partitions that need the same work."""
-
-    job_name: str
-    keys: tuple[str, ...]
-    what: str
-
-    @property
-    def start(self) -> str:
-        return self.keys[0]
-
-    @property
-    def end(self) -> str:
-        return self.keys[-1]
-
-    def run_tags(self) -> dict[str, str]:
-        """Range tags for a multi-partition run (Dagster's single-run backfill contract)."""
-        if len(self.keys) == 1:
-            return {}
-        return {RANGE_START_TAG: self.start, RANGE_END_TAG: self.end}
-
-    @property
-    def partition_key(self) -> str | None:
-        return self.keys[0] if len(self.keys) == 1 else None
-
-
-def plan_batches(plan: RefreshPlan, order: Sequence[str]) -> list[Batch]:
-    """The runs that carry out `plan`, given the instance's partition order.
-
-    Files that will be rejected run alone so that each failed run names one file; the rest run
-    in as few ranges as the order allows.
-    """
-    bad, good = _prevalidate(plan, plan.to_ingest)
-    position = {key: i for i, key in enumerate(order)}
-
-    def ranges(keys: Sequence[str]) -> list[tuple[str, ...]]:
-        return [
-            tuple(order[position[start] : position[end] + 1])
-            for start, end in contiguous_ranges(keys, order)
-        ]
-
-    return [
-        *(Batch(refresh_job.name, (k,), "ingest+extract (expected to be rejected)") for k in bad),
-        *(Batch(refresh_job.name, keys, "ingest+extract") for keys in ranges(good)),
-        *(Batch(extract_job.name, keys, "extract only") for keys in ranges(plan.to_extract_only)),
-    ]
-
-
-def _prevalidate(plan: RefreshPlan, keys: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Split keys into files that will be rejected and files that parse."""
-    bad: list[str] = []
-    good: list[str] = []
-    for key in keys:
-        raw_file = plan.files[key]
-        try:
-            parse_bytes(read_raw_file(Path(raw_file.path)), raw_file.name)
-        except Exception:  # whatever the ingest step will reject this file for
-            bad.append(key)
-        else:
-            good.append(key)
-    return bad, good
-
-
 def _execute(
+    defs: dg.Definitions,
     batch: Batch,
     instance: dg.DagsterInstance,
     raw_dir: Path,
     warehouse_path: Path,
     lock_timeout_s: float,
 ) -> dg.ExecuteInProcessResult:
-    from podcast_assets.definitions import defs
-    from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
-
-    return defs.resolve_job_def(batch.job_name).execute_in_process(
+    return defs.resolve_job_def(job_name(batch)).execute_in_process(
         instance=instance,
         # The directories this refresh planned from, whatever the environment says.
         resources={
@@ -287,7 +222,7 @@ def _execute(
             "warehouse": WarehouseResource(path=str(warehouse_path), lock_timeout_s=lock_timeout_s),
         },
         partition_key=batch.partition_key,
-        tags={"podcast-assets/trigger": "cli", **batch.run_tags()},
+        tags={TRIGGER_TAG: "cli", **batch_tags(batch)},
         run_config=_QUIET_RUN_CONFIG,
         raise_on_error=False,
     )
