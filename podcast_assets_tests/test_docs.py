@@ -29,3 +29,20 @@ def test_docs_readme_starts_with_the_three_make_commands():
 
 def test_docs_ci_calls_the_readme_test_command():
     assert "make test" in (REPO / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_docs_readme_exit_codes_match_the_code():
+    from podcast_assets.failures import EXIT_CODE_MEANINGS
+
+    text = README.read_text(encoding="utf-8")
+    block = text.split("<!-- exit-codes:start -->\n", 1)[1].split("<!-- exit-codes:end -->")[0]
+    rows = [line for line in block.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert rows == [f"| {int(code)} | {meaning} |" for code, meaning in EXIT_CODE_MEANINGS.items()]
+
+
+def test_docs_readme_environment_table_matches_settings():
+    from podcast_assets.settings import settings_markdown
+
+    text = README.read_text(encoding="utf-8")
+    block = text.split("<!-- settings:start -->\n", 1)[1].split("<!-- settings:end -->")[0]
+    assert block == settings_markdown()

@@ -22,11 +22,11 @@ from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
 from podcast_assets.defs.run_requests import RANGE_END_TAG, RANGE_START_TAG, TRIGGER_TAG
 from podcast_assets.defs.schedules import (
     DEFAULT_CRON,
-    TIMEZONE_ENV,
     build_nightly_refresh_schedule,
     nightly_refresh_schedule,
 )
 from podcast_assets.defs.sensors import raw_files_sensor
+from podcast_assets.settings import SCHEDULE_TZ
 
 from .conftest import SEED_PLAIN_881, SEEDS_DIR
 
@@ -195,14 +195,14 @@ def test_schedule_skips_partitions_that_an_unfinished_run_holds(world):
 
 def test_schedule_defaults_to_2am_utc_and_takes_its_zone_from_the_environment(monkeypatch):
     assert nightly_refresh_schedule.cron_schedule == DEFAULT_CRON == "0 2 * * *"
-    monkeypatch.delenv(TIMEZONE_ENV, raising=False)
+    monkeypatch.delenv(SCHEDULE_TZ.name, raising=False)
     assert build_nightly_refresh_schedule().execution_timezone == "UTC"
-    monkeypatch.setenv(TIMEZONE_ENV, "Europe/Berlin")
+    monkeypatch.setenv(SCHEDULE_TZ.name, "Europe/Berlin")
     assert build_nightly_refresh_schedule().execution_timezone == "Europe/Berlin"
     assert build_nightly_refresh_schedule(timezone="Asia/Tokyo").execution_timezone == "Asia/Tokyo"
 
 
 def test_schedule_rejects_an_unknown_zone_naming_the_variable(monkeypatch):
-    monkeypatch.setenv(TIMEZONE_ENV, "Mars/Olympus_Mons")
-    with pytest.raises(ValueError, match=f"{TIMEZONE_ENV}='Mars/Olympus_Mons' is not an IANA"):
+    monkeypatch.setenv(SCHEDULE_TZ.name, "Mars/Olympus_Mons")
+    with pytest.raises(ValueError, match=f"{SCHEDULE_TZ.name}='Mars/Olympus_Mons' is not an IANA"):
         build_nightly_refresh_schedule()

@@ -1,8 +1,16 @@
-"""Configurable resources; each works with no configuration (see `podcast_assets.settings`)."""
+"""Configurable resources; each works with no configuration (see `podcast_assets.settings`).
+
+`default_resources` feeds a setting through `dg.EnvVar` when it is set, so the UI shows
+which variable a value came from; an unset one leaves the field empty and the resource falls
+back to the setting's default when it is used (EnvVar of an unset variable fails the load).
+Numeric fields (timeouts, process counts) cannot take an EnvVar in Dagster; they read the
+setting at call time instead.
+"""
 
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
@@ -81,9 +89,14 @@ class SpacyResource(dg.ConfigurableResource):
         return load_pipeline(self.model)
 
 
+def _from_env(setting: settings.Setting) -> Any:
+    """`dg.EnvVar` for a setting that is set (the UI shows its name), else None: default."""
+    return dg.EnvVar(setting.name) if setting.is_set() else None
+
+
 def default_resources() -> dict[str, dg.ConfigurableResource]:
     return {
-        "warehouse": WarehouseResource(),
-        "raw_files": RawFilesResource(),
-        "nlp": SpacyResource(),
+        "warehouse": WarehouseResource(path=_from_env(settings.WAREHOUSE)),
+        "raw_files": RawFilesResource(path=_from_env(settings.RAW_DIR)),
+        "nlp": SpacyResource(model=_from_env(settings.SPACY_MODEL)),
     }

