@@ -19,7 +19,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from podcast_assets import analysis, ingestion, settings, warehouse
+from podcast_assets import settings, steps, warehouse
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.defs.recovery import Recovery, wait_for_writer_slot
 from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
@@ -155,8 +155,8 @@ def run_refresh(
             files,
             warehouse.partition_states(con),
             warehouse.rejections(con),
-            ingest_version=ingestion.CODE_VERSION,
-            extract_version=analysis.CODE_VERSION,
+            ingest_version=steps.ingest.CODE_VERSION,
+            extract_version=steps.extract.CODE_VERSION,
         )
         summary.removed = warehouse.remove_partitions(con, plan.removed)
         warehouse.clear_rejections(con, [f.name for f in files] + [c.name for c in collisions])
@@ -178,7 +178,7 @@ def run_refresh(
     _sync_partitions(instance, [f.episode_id for f in files])
     order = instance.get_dynamic_partitions(EPISODE_PARTITIONS_NAME)
 
-    expected = ingestion.expected_rejections(plan.files[k] for k in plan.to_ingest)
+    expected = steps.ingest.expected_rejections(plan.files[k] for k in plan.to_ingest)
     for batch in plan_batches(plan, order, expected):
         # Dagster's own wait for the writer slot is silent and deaf to signals: wait here.
         recovery = wait_for_writer_slot(instance, timeout_s=lock_timeout_s, echo=echo)
@@ -222,12 +222,12 @@ def _read_back(
         )
 
     summary.ingested = [
-        k for k in plan.to_ingest if done(k, ingestion.STEP, ingestion.CODE_VERSION)
+        k for k in plan.to_ingest if done(k, steps.ingest.STEP, steps.ingest.CODE_VERSION)
     ]
     summary.extracted = [
         k
         for k in (*plan.to_ingest, *plan.to_extract_only)
-        if done(k, analysis.STEP, analysis.CODE_VERSION)
+        if done(k, steps.extract.STEP, steps.extract.CODE_VERSION)
     ]
 
 

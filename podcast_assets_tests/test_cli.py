@@ -9,7 +9,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from podcast_assets import ingestion
+from podcast_assets import steps
 from podcast_assets.cli import main
 
 from .conftest import SEED_PLAIN_881, SEED_TIMESTAMPED, SEEDS_DIR
@@ -19,7 +19,7 @@ from .conftest import SEED_PLAIN_881, SEED_TIMESTAMPED, SEEDS_DIR
 def db(tmp_path_factory):
     path = tmp_path_factory.mktemp("cli") / "w.duckdb"
     files = [(n.rsplit(".", 1)[0], SEEDS_DIR / n) for n in (SEED_PLAIN_881, SEED_TIMESTAMPED)]
-    ingestion.ingest_files(path, files)
+    steps.ingest.ingest_files(path, files)
     return path
 
 

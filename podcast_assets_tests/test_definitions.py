@@ -12,7 +12,7 @@ import re
 
 import dagster as dg
 
-from podcast_assets import analysis, ingestion
+from podcast_assets import steps
 from podcast_assets.definitions import defs
 from podcast_assets.settings import SCHEDULE_TZ
 
@@ -162,7 +162,7 @@ def test_definitions_graph_matches_the_reviewed_snapshot():
 
 def test_definitions_code_versions_are_the_ones_planning_compares():
     """The UI's code version and the warehouse's `partition_state` must never disagree."""
-    by_group = {"ingestion": ingestion.CODE_VERSION, "extraction": analysis.CODE_VERSION}
+    by_group = {"ingestion": steps.ingest.CODE_VERSION, "extraction": steps.extract.CODE_VERSION}
     for spec in defs.resolve_all_asset_specs():
         assert spec.code_version == by_group[spec.group_name], spec.key
 

@@ -16,7 +16,7 @@ import yaml
 from rapidfuzz import fuzz
 
 from podcast_assets.extraction import extract_transcripts, load_gazetteer
-from podcast_assets.extraction.analyzer import canonical_entity
+from podcast_assets.extraction.enriched_pages import canonical_entity
 from podcast_assets.extraction.quotes import DUPLICATE_SIMILARITY, MAX_CHARS, MIN_CHARS
 from podcast_assets.extraction.surfaces import LEADING_WORDS
 from podcast_assets.models import segments_from_texts

@@ -93,7 +93,7 @@ print(json.dumps({"queries": queries, "errors": errors}), flush=True)
 INGEST = """
 import json, resource, sys
 from pathlib import Path
-from podcast_assets import ingestion
+from podcast_assets import steps
 
 def peak_mb():
     try:
@@ -108,7 +108,7 @@ def peak_mb():
 
 before = peak_mb()
 path = Path(sys.argv[1])
-report = ingestion.ingest_files(Path(sys.argv[2]), [(path.stem, path)])
+report = steps.ingest.ingest_files(Path(sys.argv[2]), [(path.stem, path)])
 print(json.dumps({
     "rows": report.rows,
     "rejected": [r.reason for r in report.rejected],
@@ -452,7 +452,7 @@ def test_reliability_same_content_under_two_names_adds_no_view_row(refreshed, tm
 
 
 def test_reliability_refreshing_the_same_files_again_duplicates_nothing(refreshed, tmp_path):
-    from podcast_assets import analysis, ingestion
+    from podcast_assets import steps
     from podcast_assets.extraction import load_pipeline
 
     before = refreshed["final"]
@@ -473,8 +473,8 @@ def test_reliability_refreshing_the_same_files_again_duplicates_nothing(refreshe
     shutil.copyfile(refreshed["db"], db)
     views_before = view_snapshot(db)
     files = sorted((episode_id_for(p.name), p) for p in refreshed["raw"].iterdir())
-    ingestion.ingest_files(db, files)
-    analysis.extract_partitions(db, [eid for eid, _ in files], load_pipeline())
+    steps.ingest.ingest_files(db, files)
+    steps.extract.extract_partitions(db, [eid for eid, _ in files], load_pipeline())
     assert as_counts([list(r) for r in query(db, episode_counts_sql())]) == before
     assert view_snapshot(db) == views_before
 

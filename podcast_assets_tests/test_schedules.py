@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from podcast_assets import analysis, ingestion, warehouse
+from podcast_assets import steps, warehouse
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
 from podcast_assets.defs.run_requests import RANGE_END_TAG, RANGE_START_TAG, TRIGGER_TAG
@@ -77,14 +77,14 @@ class World:
 def fill_warehouse(raw: Path, db: Path) -> None:
     """What a successful refresh leaves: every file ingested and extracted at today's versions."""
     paths = sorted(raw.iterdir())
-    report = ingestion.ingest_files(db, [(p.stem, p) for p in paths])
+    report = steps.ingest.ingest_files(db, [(p.stem, p) for p in paths])
     assert not report.rejected
     with warehouse.open_writer(db) as con:
         warehouse.replace_partitions(
             con,
-            analysis.STEP,
-            analysis.CODE_VERSION,
-            analysis.TABLES,
+            steps.extract.STEP,
+            steps.extract.CODE_VERSION,
+            steps.extract.TABLES,
             [
                 warehouse.PartitionWrite(p.stem, hashlib.sha256(p.read_bytes()).hexdigest())
                 for p in paths
@@ -137,13 +137,13 @@ def test_schedule_registers_missing_files_and_requests_one_range_run(empty_world
 
 
 def test_schedule_requests_only_the_stale_step_after_a_version_bump(world, monkeypatch):
-    monkeypatch.setattr(analysis, "CODE_VERSION", f"{analysis.CODE_VERSION}-bumped")
+    monkeypatch.setattr(steps.extract, "CODE_VERSION", f"{steps.extract.CODE_VERSION}-bumped")
     [run] = world.tick().run_requests
     # A schedule launches only refresh_job: extract-only work is its extraction assets.
-    assert run.asset_selection == [dg.AssetKey(t.name) for t in analysis.TABLES]
+    assert run.asset_selection == [dg.AssetKey(t.name) for t in steps.extract.TABLES]
     assert (run.tags[RANGE_START_TAG], run.tags[RANGE_END_TAG]) == (SEED_IDS[0], SEED_IDS[-1])
 
-    monkeypatch.setattr(ingestion, "CODE_VERSION", f"{ingestion.CODE_VERSION}-bumped")
+    monkeypatch.setattr(steps.ingest, "CODE_VERSION", f"{steps.ingest.CODE_VERSION}-bumped")
     [run] = world.tick().run_requests
     assert run.asset_selection is None
 

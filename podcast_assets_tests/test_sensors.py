@@ -19,7 +19,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from podcast_assets import analysis, ingestion, warehouse
+from podcast_assets import steps, warehouse
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
 from podcast_assets.defs.run_requests import RANGE_END_TAG, RANGE_START_TAG, TRIGGER_TAG
@@ -234,12 +234,12 @@ def test_sensor_gives_each_bad_file_its_own_run_and_good_new_files_one_range(wor
 
 
 def test_sensor_marks_every_partition_stale_when_a_code_version_is_bumped(world, monkeypatch):
-    monkeypatch.setattr(analysis, "CODE_VERSION", f"{analysis.CODE_VERSION}-bumped")
+    monkeypatch.setattr(steps.extract, "CODE_VERSION", f"{steps.extract.CODE_VERSION}-bumped")
     [run] = world.tick().run_requests
     assert run.job_name == "extract_job"
     assert (run.tags[RANGE_START_TAG], run.tags[RANGE_END_TAG]) == (SEED_IDS[0], SEED_IDS[-1])
 
-    monkeypatch.setattr(ingestion, "CODE_VERSION", f"{ingestion.CODE_VERSION}-bumped")
+    monkeypatch.setattr(steps.ingest, "CODE_VERSION", f"{steps.ingest.CODE_VERSION}-bumped")
     tick = world.tick()
     [run] = tick.run_requests
     assert run.job_name == "refresh_job"
@@ -248,7 +248,10 @@ def test_sensor_marks_every_partition_stale_when_a_code_version_is_bumped(world,
     [result] = world.apply(tick)
     assert result.success
     versions = set(world.query("SELECT step, code_version FROM partition_state"))
-    assert versions == {("ingest", ingestion.CODE_VERSION), ("extract", analysis.CODE_VERSION)}
+    assert versions == {
+        ("ingest", steps.ingest.CODE_VERSION),
+        ("extract", steps.extract.CODE_VERSION),
+    }
     assert world.tick().skip_message == "nothing to refresh: 4 files unchanged"
 
 

@@ -2,7 +2,7 @@
 
 Two steps, each one op: `ingest` parses a file once and writes both of its tables;
 `extract` runs spaCy once over a transcript and writes all three of its tables. The
-domain modules (`ingestion`, `analysis`) do the work; this file only wires them to Dagster,
+domain modules (`steps.ingest`, `steps.extract`) do the work; this file only wires them to Dagster,
 turns rejected files into failed partitions, and reports metadata.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 import dagster as dg
 import duckdb
 
-from podcast_assets import analysis, ingestion
+from podcast_assets import steps
 from podcast_assets.defs.partitions import episode_partitions
 from podcast_assets.defs.resources import RawFilesResource, SpacyResource, WarehouseResource
 from podcast_assets.rawfiles import list_raw_files
@@ -93,12 +93,15 @@ def table_spec(
     name="ingest",
     specs=[
         table_spec(
-            EPISODES, group=INGESTION_GROUP, code_version=ingestion.CODE_VERSION, kinds={"duckdb"}
+            EPISODES,
+            group=INGESTION_GROUP,
+            code_version=steps.ingest.CODE_VERSION,
+            kinds={"duckdb"},
         ),
         table_spec(
             SEGMENTS,
             group=INGESTION_GROUP,
-            code_version=ingestion.CODE_VERSION,
+            code_version=steps.ingest.CODE_VERSION,
             kinds={"duckdb"},
             deps=[EPISODES.name],
         ),
@@ -115,7 +118,7 @@ def ingest(
     paths, _ = list_raw_files(raw_files.directory)
     missing = [k for k in keys if k not in paths]
     with frozen_heap():
-        report = ingestion.ingest_files(
+        report = steps.ingest.ingest_files(
             warehouse.file,
             [(k, paths[k]) for k in keys if k in paths],
             lock_timeout_s=warehouse.timeout,
@@ -131,8 +134,8 @@ def ingest(
             metadata={"rejected_files": dg.MetadataValue.json(problems)},
         )
     with warehouse.reader() as con:
-        previews = {t.name: _preview(con, t, keys) for t in ingestion.TABLES}
-    for table in ingestion.TABLES:
+        previews = {t.name: _preview(con, t, keys) for t in steps.ingest.TABLES}
+    for table in steps.ingest.TABLES:
         yield dg.MaterializeResult(
             asset_key=table.name,
             metadata=_row_metadata(keys, report.rows[table.name], previews[table.name])
@@ -146,7 +149,7 @@ def ingest(
         table_spec(
             t,
             group=EXTRACTION_GROUP,
-            code_version=analysis.CODE_VERSION,
+            code_version=steps.extract.CODE_VERSION,
             kinds={"duckdb", "spacy"},
             deps=[SEGMENTS.name, EPISODES.name],
         )
@@ -163,7 +166,7 @@ def extract(
     keys = context.partition_keys
     n_process = nlp.n_process if len(keys) >= _MIN_TRANSCRIPTS_FOR_WORKERS else 1
     with frozen_heap():
-        report = analysis.extract_partitions(
+        report = steps.extract.extract_partitions(
             warehouse.file,
             keys,
             nlp.load(),
@@ -179,7 +182,7 @@ def extract(
             + " (materialize `episodes` for these partitions first)"
         )
     with warehouse.reader() as con:
-        previews = {t.name: _preview(con, t, keys) for t in analysis.TABLES}
+        previews = {t.name: _preview(con, t, keys) for t in steps.extract.TABLES}
     words = dg.MetadataValue.int(report.words)
     yield dg.MaterializeResult(
         asset_key=MENTIONS.name,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from podcast_assets import analysis, ingestion
+from podcast_assets import steps
 from podcast_assets.defs.jobs import extract_job, refresh_job
 from podcast_assets.defs.maintenance import prune_job, prune_run_config, pruned_ids
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
@@ -42,7 +42,7 @@ _UNFINISHED = [
 ]
 _PARTITIONED_JOBS = (refresh_job.name, extract_job.name)
 # What `extract_job` materializes, as a selection of `refresh_job` (for the schedule).
-EXTRACT_ASSETS = [dg.AssetKey(t.name) for t in analysis.TABLES]
+EXTRACT_ASSETS = [dg.AssetKey(t.name) for t in steps.extract.TABLES]
 
 
 def job_name(batch: Batch) -> str:
@@ -77,7 +77,7 @@ def plan_from_world(
             rejected = rejections(con)
     except WarehouseMissingError:
         states, rejected = {}, {}
-    versions = (ingestion.CODE_VERSION, analysis.CODE_VERSION)
+    versions = (steps.ingest.CODE_VERSION, steps.extract.CODE_VERSION)
     plan = plan_refresh(
         files, states, rejected, ingest_version=versions[0], extract_version=versions[1]
     )
@@ -93,7 +93,7 @@ def plan_from_world(
         busy=busy,
         vanished_rejections={episode_id_for(name) for name in rejected if name not in names},
         refusals=[r.reason for r in refusals],
-        expected_rejections=ingestion.expected_rejections(plan.files[k] for k in to_ingest),
+        expected_rejections=steps.ingest.expected_rejections(plan.files[k] for k in to_ingest),
         unregister_removed=unregister_removed,
     )
     recovered = [f"{run.describe()} marked failed: {why}" for run, why in recovery.dead]

@@ -6,7 +6,7 @@ entities through the versioned gazetteer and count topics against the versioned 
 (`podcast_assets/data/*.yaml`), whose hashes are part of `EXTRACTOR_VERSION`.
 """
 
-from podcast_assets.extraction.analyzer import extract_enriched
+from podcast_assets.extraction.enriched_pages import extract_enriched
 from podcast_assets.extraction.gazetteer import (
     load_gazetteer,
     merge_gazetteer_entries,
