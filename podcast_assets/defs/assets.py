@@ -9,12 +9,14 @@ turns rejected files into failed partitions, and reports metadata.
 import contextlib
 import gc
 from collections.abc import Iterator, Mapping, Sequence
+from typing import TypedDict
 
 import dagster as dg
 import duckdb
 
 from podcast_assets import steps
 from podcast_assets.defs.partitions import episode_partitions
+from podcast_assets.defs.recovery import WRITER_POOL
 from podcast_assets.defs.resources import RawFilesResource, SpacyResource, WarehouseResource
 from podcast_assets.rawfiles import list_raw_files
 from podcast_assets.schema import EPISODES, MENTIONS, QUOTES, SEGMENTS, TOPICS, Table
@@ -47,11 +49,17 @@ def frozen_heap() -> Iterator[None]:
 
 # Both steps: one partition per raw file, many partitions per run (the spaCy pipeline loads
 # once), and one op at a time in the `warehouse_writer` pool, since DuckDB has one writer.
-_STEP_SETTINGS: dict[str, object] = {
-    "partitions_def": episode_partitions,
-    "backfill_policy": dg.BackfillPolicy.single_run(),
-    "pool": "warehouse_writer",
-}
+class _StepSettings(TypedDict):
+    partitions_def: dg.DynamicPartitionsDefinition
+    backfill_policy: dg.BackfillPolicy
+    pool: str
+
+
+_STEP_SETTINGS = _StepSettings(
+    partitions_def=episode_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=WRITER_POOL,
+)
 
 
 def table_spec(

@@ -82,8 +82,8 @@ def recover_dead_runs(
         dead.append((proc, reason))
     freed = []
     for run_id in sorted(instance.event_log_storage.get_concurrency_run_ids()):
-        run = instance.get_run_by_id(run_id)
-        if run is None or run.is_finished:
+        holder = instance.get_run_by_id(run_id)
+        if holder is None or holder.is_finished:
             instance.event_log_storage.free_concurrency_slots_for_run(run_id)
             freed.append(run_id)
     return Recovery(tuple(dead), tuple(live), tuple(freed))

@@ -45,7 +45,7 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
         os.environ.setdefault(BATCH_SIZE_ENV, str(DEFAULT_BATCH_SIZE))
 
     @classmethod
-    def from_config_value(  # type: ignore[override]
+    def from_config_value(
         cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
     ) -> BatchingSqliteEventLogStorage:
         return cls(inst_data=inst_data, **config_value)

@@ -363,7 +363,7 @@ def render_gazetteer(data: Mapping[str, Any], header: str = "") -> str:
     return f"{header}{dumped}"
 
 
-class _FlowList(list):  # type: ignore[type-arg]
+class _FlowList(list):
     """A list rendered on one line (aliases), so an added alias is a one-line diff."""
 
 

@@ -140,8 +140,11 @@ def topic_rows(
     per_topic: dict[str, Counter[str]] = {}
     for (topic, keyword), n in counts.items():
         per_topic.setdefault(topic, Counter())[keyword] += n
+    ranked = sorted(
+        per_topic.items(), key=lambda kv: (-sum(kv[1].values()), order.get(kv[0], len(order)))
+    )
     rows = []
-    for topic, keywords in per_topic.items():
+    for topic, keywords in ranked:
         mentions = sum(keywords.values())
         if mentions < MIN_MENTIONS:
             continue
@@ -155,5 +158,4 @@ def topic_rows(
                 "source": SOURCE,
             }
         )
-    rows.sort(key=lambda r: (-r["mentions"], order.get(r["topic"], len(order))))  # type: ignore[operator]
     return rows
