@@ -227,3 +227,15 @@ def test_refresh_assets_backfill_in_a_single_run():
     for key in ("episodes", "segments", "mentions", "quotes", "topics"):
         policy = defs.resolve_assets_def(key).backfill_policy
         assert policy == dg.BackfillPolicy.single_run(), key
+
+
+def test_refresh_materializations_carry_a_table_preview_and_counts(world):
+    record = world["instance"].get_latest_materialization_event(dg.AssetKey("mentions"))
+    assert record is not None
+    metadata = record.asset_materialization.metadata
+    preview = metadata["preview"]
+    assert isinstance(preview, dg.TableMetadataValue)
+    assert preview.records and "entity" in preview.records[0].data
+    top = metadata["top_entities"]
+    assert isinstance(top, dg.TableMetadataValue) and top.records[0].data["count"] > 0
+    assert metadata["rows_written_in_run"].value > 0

@@ -70,7 +70,6 @@ class Entry:
 class Resolution:
     entry: Entry
     score: float  # 100 for an exact name/alias match, else the fuzzy similarity
-    fuzzy: bool
 
 
 @dataclass
@@ -143,12 +142,12 @@ class Gazetteer:
         for text in candidates:
             entry = self.lookup(text)
             if entry is not None:
-                return Resolution(entry, 100.0, fuzzy=False)
+                return Resolution(entry, 100.0)
         for text in [cleaned, *aliases]:
             if text and not self.is_ignored(text):
                 found = self.fuzzy(text)
                 if found is not None:
-                    return Resolution(found[0], found[1], fuzzy=True)
+                    return Resolution(found[0], found[1])
         return None
 
     def ruler_patterns(self, make_doc: Any) -> list[dict[str, Any]]:

@@ -18,11 +18,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import yaml
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
+
+from podcast_assets.extraction.rows import make_row
+from podcast_assets.schema import TOPICS
 
 SOURCE = "taxonomy"
 # One keyword hit is too weak to say an episode discusses a topic; the analyser never reports
@@ -131,7 +135,7 @@ def topic_matcher(nlp: Language) -> TopicMatcher:
 
 def topic_rows(
     episode_id: str, counts: Counter[tuple[str, str]], order: dict[str, int]
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     """Rows for topics with at least MIN_MENTIONS keyword matches, most mentioned first.
 
     `counts` maps (topic, keyword) to matches; `keywords` lists the matched keywords, most
@@ -149,13 +153,14 @@ def topic_rows(
         if mentions < MIN_MENTIONS:
             continue
         rows.append(
-            {
-                "episode_id": episode_id,
-                "topic": topic,
-                "mentions": int(mentions),
-                "prominence": float(min(1.0, mentions / 10)),
-                "keywords": [k for k, _ in sorted(keywords.items(), key=lambda kv: -kv[1])],
-                "source": SOURCE,
-            }
+            make_row(
+                TOPICS,
+                episode_id=episode_id,
+                topic=topic,
+                mentions=int(mentions),
+                prominence=float(min(1.0, mentions / 10)),
+                keywords=[k for k, _ in sorted(keywords.items(), key=lambda kv: -kv[1])],
+                source=SOURCE,
+            )
         )
     return rows
