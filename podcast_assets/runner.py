@@ -25,8 +25,9 @@ from podcast_assets.defs.recovery import Recovery, wait_for_writer_slot
 from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
 from podcast_assets.defs.run_requests import TRIGGER_TAG, batch_tags, job_name
 from podcast_assets.failures import INTERRUPTED, UNKNOWN, Cause, ExitCode, classify
+from podcast_assets.models import RawFile
 from podcast_assets.planning import Batch, RefreshPlan, plan_batches, plan_refresh
-from podcast_assets.rawfiles import scan_raw_dir
+from podcast_assets.rawfiles import Collision, scan_raw_dir
 
 # The summary reports every failure with its cause; the run's full log is in the instance (UI).
 _QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -150,30 +151,9 @@ def run_refresh(
     summary.recovered_runs.extend(
         _recovered_lines(wait_for_writer_slot(instance, timeout_s=lock_timeout_s, echo=echo))
     )
-    with warehouse.open_writer(warehouse_path, lock_timeout_s) as con:
-        plan = plan_refresh(
-            files,
-            warehouse.partition_states(con),
-            warehouse.rejections(con),
-            ingest_version=steps.ingest.CODE_VERSION,
-            extract_version=steps.extract.CODE_VERSION,
-        )
-        summary.removed = warehouse.remove_partitions(con, plan.removed)
-        warehouse.clear_rejections(con, [f.name for f in files] + [c.name for c in collisions])
-        for collision in collisions:
-            warehouse.record_rejection(
-                con,
-                episode_id=collision.episode_id,
-                source_file=collision.name,
-                content_sha256=None,
-                reason=collision.reason,
-            )
-            summary.rejected[collision.name] = collision.reason
-        known = warehouse.rejections(con)
-    summary.plan = plan
-    for episode_id in plan.known_rejected:
-        name = plan.files[episode_id].name
-        summary.rejected[name] = known[name][1]
+    plan = summary.plan = _plan_and_prune(
+        summary, files, collisions, warehouse_path, lock_timeout_s
+    )
 
     _sync_partitions(instance, [f.episode_id for f in files])
     order = instance.get_dynamic_partitions(EPISODE_PARTITIONS_NAME)
@@ -193,6 +173,40 @@ def run_refresh(
     _read_back(summary, plan, warehouse_path, lock_timeout_s)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _plan_and_prune(
+    summary: RefreshSummary,
+    files: Sequence[RawFile],
+    refusals: Sequence[Collision],
+    warehouse_path: Path,
+    lock_timeout_s: float,
+) -> RefreshPlan:
+    """Plan from the warehouse; prune removed files and record refusals, in one connection."""
+    with warehouse.open_writer(warehouse_path, lock_timeout_s) as con:
+        plan = plan_refresh(
+            files,
+            warehouse.partition_states(con),
+            warehouse.rejections(con),
+            ingest_version=steps.ingest.CODE_VERSION,
+            extract_version=steps.extract.CODE_VERSION,
+        )
+        summary.removed = warehouse.remove_partitions(con, plan.removed)
+        warehouse.clear_rejections(con, [f.name for f in files] + [r.name for r in refusals])
+        for refusal in refusals:
+            warehouse.record_rejection(
+                con,
+                episode_id=refusal.episode_id,
+                source_file=refusal.name,
+                content_sha256=None,
+                reason=refusal.reason,
+            )
+            summary.rejected[refusal.name] = refusal.reason
+        known = warehouse.rejections(con)
+    for episode_id in plan.known_rejected:
+        name = plan.files[episode_id].name
+        summary.rejected[name] = known[name][1]
+    return plan
 
 
 def _recovered_lines(recovery: Recovery) -> list[str]:

@@ -7,8 +7,8 @@ entities through the versioned gazetteer and count topics against the versioned 
 """
 
 from podcast_assets.extraction.enriched_pages import extract_enriched
-from podcast_assets.extraction.gazetteer import (
-    load_gazetteer,
+from podcast_assets.extraction.gazetteer import load_gazetteer
+from podcast_assets.extraction.gazetteer_review import (
     merge_gazetteer_entries,
     suggest_gazetteer_entries,
 )

@@ -4,15 +4,15 @@ It does three jobs. It feeds spaCy's EntityRuler, so known names are tagged befo
 statistical NER runs (which fixes the small model's labels, e.g. "Annapurna Labs" as PERSON).
 It resolves any surface to its canonical entity, exactly or by a conservative fuzzy match, so
 "Tranium", "Amazon Web Services (AWS)" and "John Crone" land on one row each. And it proposes
-entries for names it does not know yet, which a user reviews and merges back into the YAML.
+entries for names it does not know yet, which a user reviews and merges back into the YAML
+(`gazetteer_review.py`).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -43,8 +43,8 @@ FUZZY_MIN_LEN = 5
 
 _CACHE_MAX = 100_000
 _DIGITS = re.compile(r"\d+")
-_PERSON_CATEGORY = re.compile(r"person|personnel|expert|contributor|member|host|guest|founder")
-_ENTRY_KEYS = ("name", "label", "category", "case_sensitive", "aliases")
+PERSON_CATEGORY = re.compile(r"person|personnel|expert|contributor|member|host|guest|founder")
+ENTRY_KEYS = ("name", "label", "category", "case_sensitive", "aliases")
 
 
 def default_gazetteer_path() -> Path:
@@ -169,10 +169,15 @@ def load_gazetteer(path: str | os.PathLike[str] | None = None) -> Gazetteer:
     return _load_cached(str(Path(path) if path else default_gazetteer_path()))
 
 
+def forget_loaded() -> None:
+    """Drop loaded gazetteers, so the next load reads the file again (after a merge)."""
+    _load_cached.cache_clear()
+
+
 @lru_cache(maxsize=8)
 def _load_cached(path: str) -> Gazetteer:
-    data = _read(Path(path))
-    entries = tuple(_entry(raw, path) for raw in data.get("entities") or [])
+    data = read_gazetteer_data(Path(path))
+    entries = tuple(parse_entry(raw, path) for raw in data.get("entities") or [])
     return Gazetteer(
         entries=entries,
         ignore=frozenset(match_key(s) for s in data.get("ignore") or []),
@@ -180,14 +185,14 @@ def _load_cached(path: str) -> Gazetteer:
     )
 
 
-def _read(path: Path) -> dict[str, Any]:
+def read_gazetteer_data(path: Path) -> dict[str, Any]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping with `entities`, `ignore`")
     return data
 
 
-def _entry(raw: Mapping[str, Any], path: str) -> Entry:
+def parse_entry(raw: Mapping[str, Any], path: str) -> Entry:
     name = normalize_space(str(raw.get("name") or ""))
     label = raw.get("label")
     if not name or label not in LABELS:
@@ -202,184 +207,3 @@ def _entry(raw: Mapping[str, Any], path: str) -> Entry:
 
 
 # --- suggestions and merging -------------------------------------------------------------------
-
-
-def suggest_gazetteer_entries(
-    names_with_categories: Iterable[tuple[str, str | None]],
-    gazetteer_path: str | os.PathLike[str] | None = None,
-) -> list[dict[str, Any]]:
-    """Entries to review for names the gazetteer does not cover yet.
-
-    Input is typically the analyser's LLM-pass mentions already in the warehouse
-    (`SELECT surface, category FROM mentions WHERE source = 'analyzer_llm'`). Names are cleaned
-    (discourse words stripped, descriptive parentheticals dropped, "NKI (Neuron Kernel
-    Interface)" split into name and alias), junk and ignored surfaces skipped, and duplicates
-    folded; lone first names of people are skipped. A near-miss of a known entry comes back as
-    that entry with the new alias (`existing: True`). The label is guessed only for people;
-    entries with `label: None` must be completed before merging.
-    Sorted by how often the name occurred, then by name.
-    """
-    gazetteer = load_gazetteer(gazetteer_path)
-    counts: Counter[str] = Counter()
-    names: dict[str, str] = {}
-    aliases: defaultdict[str, dict[str, None]] = defaultdict(dict)
-    categories: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    existing_aliases: defaultdict[str, dict[str, None]] = defaultdict(dict)
-    existing_counts: Counter[str] = Counter()
-
-    for raw_name, category in names_with_categories:
-        head, extra = split_parenthetical(raw_name or "")
-        name = clean_name(head)
-        if not name or gazetteer.is_ignored(name):
-            continue
-        if gazetteer.lookup(name) is not None and all(gazetteer.lookup(a) for a in extra):
-            continue
-        resolution = gazetteer.resolve(name)
-        if resolution is not None:
-            # Known entity under a new spelling: suggest the spelling as an alias.
-            canonical = resolution.entry.name
-            for form in [name, *extra]:
-                if gazetteer.lookup(form) is None:
-                    existing_aliases[canonical][form] = None
-            existing_counts[canonical] += 1
-            continue
-        if " " not in name and category and _PERSON_CATEGORY.search(category):
-            continue  # a lone first name ("Ron") is not an entry; its full name may be
-        key = match_key(name)
-        counts[key] += 1
-        names.setdefault(key, name)
-        for alias in extra:
-            if match_key(alias) != key:
-                aliases[key][alias] = None
-        if category and category != "unknown":
-            categories[key][category] += 1
-
-    suggestions: list[dict[str, Any]] = []
-    for key, count in counts.items():
-        category = categories[key].most_common(1)[0][0] if categories[key] else None
-        suggestions.append(
-            {
-                "name": names[key],
-                "label": "PERSON" if category and _PERSON_CATEGORY.search(category) else None,
-                "category": category,
-                "aliases": list(aliases[key]),
-                "count": count,
-                "existing": False,
-            }
-        )
-    by_name = gazetteer.by_name
-    for canonical, new_aliases in existing_aliases.items():
-        if new_aliases:
-            entry = by_name[canonical]
-            suggestions.append(
-                {
-                    "name": canonical,
-                    "label": entry.label,
-                    "category": entry.category,
-                    "aliases": list(new_aliases),
-                    "count": existing_counts[canonical],
-                    "existing": True,
-                }
-            )
-    suggestions.sort(key=lambda s: (-s["count"], s["name"].casefold()))
-    return suggestions
-
-
-def merge_gazetteer_entries(
-    entries: Iterable[Mapping[str, Any]],
-    gazetteer_path: str | os.PathLike[str] | None = None,
-) -> Path:
-    """Merge reviewed entries into the YAML, keeping it sorted and byte-stable.
-
-    An entry whose name (or alias) matches an existing entity adds its aliases to it and fills
-    a missing category; otherwise it is added. Entities are sorted by name, aliases
-    alphabetically; the file's leading comment block is kept. Writing an unchanged gazetteer
-    reproduces the file exactly, so diffs show only what a review changed.
-    """
-    path = Path(gazetteer_path) if gazetteer_path else default_gazetteer_path()
-    text = path.read_text(encoding="utf-8")
-    data = _read(path)
-    merged: dict[str, dict[str, Any]] = {}
-    index: dict[str, str] = {}
-    for raw in data.get("entities") or []:
-        _merge_one(merged, index, raw, str(path))
-    for raw in entries:
-        _merge_one(merged, index, raw, str(path))
-    data["entities"] = [merged[k] for k in sorted(merged, key=str.casefold)]
-    path.write_text(render_gazetteer(data, header=_header(text)), encoding="utf-8")
-    _load_cached.cache_clear()
-    return path
-
-
-def _merge_one(
-    merged: dict[str, dict[str, Any]], index: dict[str, str], raw: Mapping[str, Any], where: str
-) -> None:
-    entry = _entry(raw, where)  # validates name and label
-    keys = [match_key(f) for f in entry.forms]
-    target = next((index[k] for k in keys if k in index), None)
-    if target is None:
-        target = entry.name
-        merged[target] = {
-            "name": entry.name,
-            "label": entry.label,
-            "category": entry.category,
-            "case_sensitive": entry.case_sensitive,
-            "aliases": [],
-        }
-    current = merged[target]
-    current["category"] = current["category"] or entry.category
-    forms = {*current["aliases"], *(f for f in entry.forms if f != current["name"])}
-    current["aliases"] = sorted(forms, key=lambda a: (a.casefold(), a))
-    for form in entry.forms:
-        index.setdefault(match_key(form), target)
-
-
-def render_gazetteer(data: Mapping[str, Any], header: str = "") -> str:
-    """The canonical text of a gazetteer: fixed key order, one-line alias lists."""
-    entities = []
-    for raw in data.get("entities") or []:
-        item: dict[str, Any] = {"name": raw["name"], "label": raw["label"]}
-        if raw.get("category"):
-            item["category"] = raw["category"]
-        if raw.get("case_sensitive"):
-            item["case_sensitive"] = True
-        if raw.get("aliases"):
-            item["aliases"] = _FlowList(raw["aliases"])
-        entities.append({k: item[k] for k in _ENTRY_KEYS if k in item})
-    body = {
-        "entities": entities,
-        "ignore": sorted(data.get("ignore") or [], key=lambda s: (s.casefold(), s)),
-        "ignore_patterns": list(data.get("ignore_patterns") or []),
-    }
-    dumped = yaml.dump(
-        body,
-        Dumper=_Dumper,
-        sort_keys=False,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=100,
-    )
-    return f"{header}{dumped}"
-
-
-class _FlowList(list):
-    """A list rendered on one line (aliases), so an added alias is a one-line diff."""
-
-
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-_Dumper.add_representer(
-    _FlowList,
-    lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True),
-)
-
-
-def _header(text: str) -> str:
-    lines = []
-    for line in text.splitlines(keepends=True):
-        if not line.startswith("#"):
-            break
-        lines.append(line)
-    return "".join(lines)

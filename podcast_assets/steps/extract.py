@@ -51,33 +51,59 @@ def extract_partitions(
     on_progress: Callable[[int, int], None] | None = None,
 ) -> ExtractReport:
     """Extract every given partition that `episodes` holds; ids it lacks are reported missing."""
-    report = ExtractReport()
-    writer = warehouse.BatchWriter(
-        warehouse_path, STEP, CODE_VERSION, TABLES, every=CHUNK, lock_timeout_s=lock_timeout_s
+    work = _ExtractRun(
+        warehouse_path,
+        episode_ids,
+        warehouse.BatchWriter(
+            warehouse_path, STEP, CODE_VERSION, TABLES, every=CHUNK, lock_timeout_s=lock_timeout_s
+        ),
+        lock_timeout_s,
+        on_progress,
     )
-    shas: dict[str, str] = {}
+    for extraction in extract_transcripts(
+        nlp, work.transcripts(), batch_size=batch_size, n_process=n_process
+    ):
+        work.add(extraction)
+    work.writer.flush()
+    work.report.rows = work.writer.rows
+    work.report.extracted = work.writer.written
+    return work.report
 
-    def add(extraction: Extraction) -> None:
+
+@dataclass
+class _ExtractRun:
+    """One call's state: what was read, what is queued for writing, what to report."""
+
+    warehouse_path: Path
+    episode_ids: Sequence[str]
+    writer: warehouse.BatchWriter
+    lock_timeout_s: float
+    on_progress: Callable[[int, int], None] | None
+    report: ExtractReport = field(default_factory=ExtractReport)
+    shas: dict[str, str] = field(default_factory=dict)
+
+    def add(self, extraction: Extraction) -> None:
         rows = {
             MENTIONS.name: extraction.mentions,
             QUOTES.name: extraction.quotes,
             TOPICS.name: extraction.topics,
         }
+        report = self.report
         for m in extraction.mentions:
             report.top_entities[m["entity"]] = report.top_entities.get(m["entity"], 0) + 1
         for t in extraction.topics:
             report.top_topics[t["topic"]] = report.top_topics.get(t["topic"], 0) + t["mentions"]
-        flushed = writer.add(
-            warehouse.PartitionWrite(extraction.episode_id, shas[extraction.episode_id], rows)
+        flushed = self.writer.add(
+            warehouse.PartitionWrite(extraction.episode_id, self.shas[extraction.episode_id], rows)
         )
-        if flushed and on_progress:
-            on_progress(len(writer.written), len(episode_ids))
+        if flushed and self.on_progress:
+            self.on_progress(len(self.writer.written), len(self.episode_ids))
 
-    def transcripts() -> Iterator[tuple[str, Sequence[Segment]]]:
+    def transcripts(self) -> Iterator[tuple[str, Sequence[Segment]]]:
         """Load a chunk at a time; analyser pages need no NLP and are handled on the way."""
-        for start in range(0, len(episode_ids), CHUNK):
-            chunk = list(episode_ids[start : start + CHUNK])
-            with warehouse.open_reader(warehouse_path, lock_timeout_s) as con:
+        for start in range(0, len(self.episode_ids), CHUNK):
+            chunk = list(self.episode_ids[start : start + CHUNK])
+            with warehouse.open_reader(self.warehouse_path, self.lock_timeout_s) as con:
                 episodes = warehouse.load_episodes(con, chunk)
                 segments = warehouse.load_segments(
                     con,
@@ -91,21 +117,12 @@ def extract_partitions(
             for episode_id in chunk:
                 info = episodes.get(episode_id)
                 if info is None:
-                    report.missing.append(episode_id)
+                    self.report.missing.append(episode_id)
                     continue
-                shas[episode_id] = info["content_sha256"]
+                self.shas[episode_id] = info["content_sha256"]
                 if info["source_format"] == SourceFormat.ENRICHED_PAGE:
-                    add(extract_enriched(episode_id, info["front_matter"] or {}))
+                    self.add(extract_enriched(episode_id, info["front_matter"] or {}))
                 else:
                     segs = segments.get(episode_id, [])
-                    report.words += sum(len(s.text.split()) for s in segs)
+                    self.report.words += sum(len(s.text.split()) for s in segs)
                     yield episode_id, segs
-
-    for extraction in extract_transcripts(
-        nlp, transcripts(), batch_size=batch_size, n_process=n_process
-    ):
-        add(extraction)
-    writer.flush()
-    report.rows = writer.rows
-    report.extracted = writer.written
-    return report
