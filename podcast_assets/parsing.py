@@ -2,7 +2,9 @@
 
 Every file may end in `.txt`, so the format is recognised from content alone. Anything we
 cannot read raises `ParseError` whose message names the file and the specific reason; the
-caller records it and moves on to the next file.
+caller records it and moves on to the next file. Nothing about a file's content raises anything
+else, and YAML front matter is bounded before it is built, so one hostile file can neither
+crash nor exhaust a refresh.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -27,6 +30,20 @@ PARSER_VERSION = "1"
 # (~1.4 M words) already takes minutes of NLP. A 50 MB file is rejected, not left to run for
 # an hour and gigabytes.
 MAX_FILE_BYTES = 8 * 1024 * 1024
+# Front matter limits. Real pages hold ~2,300 values, 4 levels deep, with no aliases; each limit
+# sits far above that yet keeps a hostile 300-byte front matter from costing more than tens of
+# MB, a deep Python stack, or a "billion laughs" expansion.
+# Aliases are the multiplier in an expansion bomb and hand-written pages rarely use a dozen.
+MAX_YAML_ALIASES = 100
+# The YAML constructor and `json.dumps` recurse once per level (Python's stack is ~1,000 frames,
+# less inside Dagster); 64 is 16x a real page.
+MAX_YAML_DEPTH = 64
+# A composed value costs ~350 bytes of Python objects, so 100,000 values (40x a real page,
+# counting each alias as the values it repeats) cap memory near 35 MB and the stored JSON size.
+MAX_YAML_VALUES = 100_000
+# Without aliases scalar text cannot exceed the file; with them it may not exceed the largest
+# file we would accept anyway.
+MAX_YAML_TEXT_CHARS = MAX_FILE_BYTES
 # Plain transcripts sometimes arrive as one giant line; keep segments reviewable.
 _MAX_SEGMENT_CHARS = 2000
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
@@ -48,11 +65,29 @@ class ParseError(ValueError):
 
 
 def parse_bytes(raw: bytes, source_file: str) -> ParsedEpisode:
-    """Decode, recognise and parse one raw file."""
-    text, encoding = decode(raw, source_file)
-    fmt = detect_format(text)
-    parser = _PARSERS[fmt]
-    return parser(text, encoding, source_file)
+    """Decode, recognise and parse one raw file; every failure is a `ParseError`.
+
+    Parsers and the libraries under them (yaml, srt, webvtt-py) raise whatever a malformed
+    file provokes (OverflowError, ValueError, RecursionError, ...); callers skip only a
+    `ParseError`, so anything else would abort the whole refresh over one file.
+    """
+    try:
+        text, encoding = decode(raw, source_file)
+        return _PARSERS[detect_format(text)](text, encoding, source_file)
+    except ParseError:
+        raise
+    except MemoryError as exc:
+        failure = ParseError(source_file, _unexpected_reason(exc))
+    except Exception as exc:
+        raise ParseError(source_file, _unexpected_reason(exc)) from exc
+    # Raised outside the handler so the traceback, and the half-built objects its frames hold,
+    # are freed before the caller records the failure.
+    raise failure
+
+
+def _unexpected_reason(exc: Exception) -> str:
+    detail = f": {exc}" if str(exc) else ""
+    return f"could not be parsed: {type(exc).__name__}{detail}"
 
 
 def decode(raw: bytes, source_file: str) -> tuple[str, str]:
@@ -111,8 +146,10 @@ def _parse_enriched(text: str, encoding: str, source_file: str) -> ParsedEpisode
         raise ParseError(
             source_file, "YAML front matter opens with '---' but never closes with a '---' line"
         ) from None
+    front_matter = "\n".join(lines[1:close])
     try:
-        meta = yaml.load("\n".join(lines[1:close]), Loader=_SafeLoader)
+        _check_yaml_limits(front_matter, source_file)
+        meta = yaml.load(front_matter, Loader=_SafeLoader)
     except yaml.YAMLError as exc:
         reason = f"YAML front matter is not valid YAML: {_yaml_reason(exc)}"
         raise ParseError(source_file, reason) from None
@@ -154,6 +191,112 @@ def _parse_enriched(text: str, encoding: str, source_file: str) -> ParsedEpisode
 
 class _SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """Safe loading (no Python object construction), with the C parser when available."""
+
+
+# libyaml's own nesting limit (1,000 levels); its scanner reads ahead through deep flow
+# collections (`[[[...`) and reports this before our walk sees level 65.
+_LIBYAML_TOO_DEEP = "exceeded maximum nesting depth"
+
+
+@dataclass(slots=True)
+class _OpenCollection:
+    """A sequence or mapping whose end event has not arrived yet."""
+
+    anchor: str | None
+    values_before: int
+    chars_before: int
+    height: int = 0  # levels of collections inside it so far
+
+
+def _check_yaml_limits(front_matter: str, source_file: str) -> None:
+    """Reject front matter over the MAX_YAML_* limits, from parser events alone.
+
+    Runs before any node or Python object exists, without recursion, and counts each alias as
+    the values, text and depth it repeats, so a "billion laughs" stops after a few events
+    instead of expanding to gigabytes in `json.dumps`.
+    """
+    # What each anchor expands to as (values, chars, height); None while it is still open.
+    anchors: dict[str, tuple[int, int, int] | None] = {}
+    stack: list[_OpenCollection] = []
+    values = chars = aliases = 0
+    loader = _SafeLoader(front_matter)
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.CollectionStartEvent):
+                stack.append(_OpenCollection(event.anchor, values, chars))
+                values += 1
+                if event.anchor is not None:
+                    anchors[event.anchor] = None
+                height = 0  # the collection itself is `stack`'s newest level
+            elif isinstance(event, yaml.CollectionEndEvent):
+                node = stack.pop()
+                height = node.height + 1
+                if node.anchor is not None:
+                    size = (values - node.values_before, chars - node.chars_before, height)
+                    anchors[node.anchor] = size
+            elif isinstance(event, yaml.ScalarEvent):
+                values += 1
+                chars += len(event.value)
+                height = 0
+                if event.anchor is not None:
+                    anchors[event.anchor] = (1, len(event.value), 0)
+            elif isinstance(event, yaml.AliasEvent):
+                aliases += 1
+                if aliases > MAX_YAML_ALIASES:
+                    raise ParseError(
+                        source_file,
+                        f"YAML front matter uses more than {MAX_YAML_ALIASES} aliases "
+                        f"(limit {MAX_YAML_ALIASES})",
+                    )
+                if event.anchor not in anchors:
+                    continue  # undefined: `yaml.load` reports it with its position
+                target = anchors[event.anchor]
+                if target is None:
+                    raise ParseError(
+                        source_file,
+                        f"YAML front matter alias *{event.anchor} refers to a node that "
+                        "contains it, so it would expand forever",
+                    )
+                values, chars, height = values + target[0], chars + target[1], target[2]
+            elif isinstance(event, yaml.DocumentStartEvent):
+                anchors.clear()  # anchors are per document
+                continue
+            else:
+                continue
+            if stack and not isinstance(event, yaml.CollectionStartEvent):
+                stack[-1].height = max(stack[-1].height, height)
+            _check_yaml_size(len(stack) + height, values, chars, source_file)
+    except yaml.YAMLError as exc:
+        if getattr(exc, "problem", None) == _LIBYAML_TOO_DEEP:
+            raise _too_deep(source_file) from None
+        raise
+    finally:
+        loader.dispose()
+
+
+def _check_yaml_size(depth: int, values: int, chars: int, source_file: str) -> None:
+    if depth > MAX_YAML_DEPTH:
+        raise _too_deep(source_file)
+    if values > MAX_YAML_VALUES:
+        raise ParseError(
+            source_file,
+            f"YAML front matter would expand to more than {MAX_YAML_VALUES:,} values "
+            f"(limit {MAX_YAML_VALUES:,})",
+        )
+    if chars > MAX_YAML_TEXT_CHARS:
+        raise ParseError(
+            source_file,
+            f"YAML front matter would expand to more than {MAX_YAML_TEXT_CHARS:,} characters "
+            f"of text (limit {MAX_YAML_TEXT_CHARS:,})",
+        )
+
+
+def _too_deep(source_file: str) -> ParseError:
+    return ParseError(
+        source_file,
+        f"YAML front matter is nested deeper than {MAX_YAML_DEPTH} levels (limit {MAX_YAML_DEPTH})",
+    )
 
 
 def _yaml_reason(exc: yaml.YAMLError) -> str:

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
+import tracemalloc
+from collections.abc import Callable
+
 import pytest
 
 from podcast_assets.identity import episode_key
 from podcast_assets.models import SourceFormat
-from podcast_assets.parsing import ParseError, detect_format, parse_bytes
+from podcast_assets.parsing import (
+    MAX_YAML_ALIASES,
+    MAX_YAML_DEPTH,
+    MAX_YAML_TEXT_CHARS,
+    MAX_YAML_VALUES,
+    ParseError,
+    detect_format,
+    parse_bytes,
+)
 
 from .conftest import SEED_ENRICHED_881, SEED_ENRICHED_886, SEED_PLAIN_881, SEED_TIMESTAMPED
 
@@ -180,3 +192,172 @@ def test_parsing_yaml_tags_never_construct_objects(tmp_path):
     with pytest.raises(ParseError):
         parse_bytes(raw, "evil.txt")
     assert not marker.exists()
+
+
+# --- hostile front matter and unexpected library errors -----------------------------------
+
+TOO_DEEP = f"nested deeper than {MAX_YAML_DEPTH} levels (limit {MAX_YAML_DEPTH})"
+TOO_MANY_VALUES = (
+    f"would expand to more than {MAX_YAML_VALUES:,} values (limit {MAX_YAML_VALUES:,})"
+)
+TOO_MUCH_TEXT = f"characters of text (limit {MAX_YAML_TEXT_CHARS:,})"
+TOO_MANY_ALIASES = f"uses more than {MAX_YAML_ALIASES} aliases (limit {MAX_YAML_ALIASES})"
+# Rejecting a bomb reads a few parser events; the old path built tens of MB to GBs of JSON.
+MAX_REJECTION_PEAK_BYTES = 10 * 1024 * 1024
+
+
+def front_matter(body: str) -> bytes:
+    return f"---\ntitle: Episode 12\n{body}\n---\nbody\n".encode()
+
+
+def billion_laughs(levels: int, width: int = 9) -> bytes:
+    """`a` holds `width` strings and every next anchor `width` aliases of the previous one."""
+    names = "abcdefghijklmnopqrstuvwxyz"[:levels]
+    strings = ", ".join(['"lol"'] * width)
+    lines = [f"a: &a [{strings}]"]
+    for prev, name in itertools.pairwise(names):
+        aliases = ", ".join([f"*{prev}"] * width)
+        lines.append(f"{name}: &{name} [{aliases}]")
+    return front_matter("\n".join(lines))
+
+
+def nested_block_mappings(depth: int) -> str:
+    return "d:\n" + "".join(f"{'  ' * (i + 1)}k{i}:\n" for i in range(depth)) + "  " * depth + "  x"
+
+
+def peak_memory_of(call: Callable[[], object]) -> int:
+    """Peak bytes traced while `call` runs, so a test can assert memory stays bounded."""
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def rejection(raw: bytes, name: str = "hostile.txt") -> tuple[ParseError, int]:
+    errors: list[ParseError] = []
+
+    def reject() -> None:
+        with pytest.raises(ParseError) as info:
+            parse_bytes(raw, name)
+        errors.append(info.value)
+
+    peak = peak_memory_of(reject)
+    return errors[0], peak
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("d: " + "[" * 1000 + "]" * 1000, id="flow-sequences-1000"),
+        pytest.param("d: " + "{k: " * 1000 + "x" + "}" * 1000, id="flow-mappings-1000"),
+        pytest.param("d: " + "[" * 500 + "]" * 500, id="flow-sequences-500"),
+        pytest.param(nested_block_mappings(1000), id="block-mappings-1000"),
+        pytest.param("d:\n  " + "- " * 1000 + "x", id="block-sequences-1000"),
+        pytest.param("d: " + "[" * MAX_YAML_DEPTH + "]" * MAX_YAML_DEPTH, id="one-over-the-limit"),
+        pytest.param(
+            "a: &a " + "[" * 40 + "]" * 40 + "\nb: " + "[" * 30 + "*a" + "]" * 30,
+            id="deep-through-an-alias",
+        ),
+    ],
+)
+def test_parsing_deeply_nested_front_matter_is_rejected_naming_the_depth_limit(body):
+    error, peak = rejection(front_matter(body))
+    assert error.source_file == "hostile.txt"
+    assert error.reason == f"YAML front matter is {TOO_DEEP}"
+    assert peak < MAX_REJECTION_PEAK_BYTES
+
+
+def test_parsing_front_matter_at_the_depth_limit_is_accepted():
+    # The top-level mapping is the first level.
+    inner = MAX_YAML_DEPTH - 1
+    parsed = parse_bytes(front_matter("d: " + "[" * inner + "7" + "]" * inner), "deep.txt")
+    value = parsed.front_matter["d"]
+    for _ in range(inner):
+        (value,) = value
+    assert value == 7
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        pytest.param(billion_laughs(7), TOO_MANY_VALUES, id="billion-laughs-7-levels"),
+        pytest.param(billion_laughs(9), TOO_MANY_VALUES, id="billion-laughs-9-levels"),
+        pytest.param(
+            front_matter("a: &a " + "x" * 100_000 + "\nb: [" + ", ".join(["*a"] * 90) + "]"),
+            TOO_MUCH_TEXT,
+            id="long-text-repeated",
+        ),
+        pytest.param(
+            front_matter("a: &a x\nb: [" + ", ".join(["*a"] * (MAX_YAML_ALIASES + 1)) + "]"),
+            TOO_MANY_ALIASES,
+            id="one-alias-over-the-limit",
+        ),
+        pytest.param(
+            front_matter("loop: &loop [1, *loop]"),
+            "alias *loop refers to a node that contains it, so it would expand forever",
+            id="self-referencing-alias",
+        ),
+    ],
+)
+def test_parsing_yaml_alias_bombs_are_rejected_with_bounded_memory(raw, reason):
+    error, peak = rejection(raw)
+    assert str(error).startswith("hostile.txt: YAML front matter ")
+    assert reason in error.reason
+    assert peak < MAX_REJECTION_PEAK_BYTES
+
+
+def test_parsing_front_matter_with_aliases_up_to_the_limit_is_accepted():
+    guests = ", ".join(["*guest"] * (MAX_YAML_ALIASES - 1))
+    body = f"host: &guest {{name: Ada Lovelace, role: guest}}\nguests: [{guests}]\ncohost: *guest"
+    parsed = parse_bytes(front_matter(body), "aliases.txt")
+    fm = parsed.front_matter
+    assert fm["guests"] == [{"name": "Ada Lovelace", "role": "guest"}] * (MAX_YAML_ALIASES - 1)
+    assert fm["cohost"] == fm["host"]
+    assert parsed.title == "Episode 12"
+
+
+def test_parsing_front_matter_merge_keys_still_work():
+    parsed = parse_bytes(front_matter("base: &b {x: 1}\nd: {<<: *b, y: 2}"), "merge.txt")
+    assert parsed.front_matter["d"] == {"x": 1, "y": 2}
+
+
+SRT_HEAD = "1\n00:00:01,000 --> 00:00:02,000\nhi\n\n2\n"
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        pytest.param(
+            f"{SRT_HEAD}99999999999:00:00,000 --> 99999999999:00:01,000\nthere\n\n".encode(),
+            "could not be parsed: OverflowError: Python int too large to convert to C int",
+            id="srt-hours-overflow-timedelta",
+        ),
+        pytest.param(
+            f"{SRT_HEAD}{'1' * 5000}:00:00,000 --> 00:00:01,000\nthere\n\n".encode(),
+            "could not be parsed: ValueError: Exceeds the limit (4300 digits)",
+            id="srt-hours-too-many-digits",
+        ),
+        pytest.param(
+            front_matter(f"duration: {'1' * 5000}"),
+            "could not be parsed: ValueError: Exceeds the limit (4300 digits)",
+            id="yaml-int-too-many-digits",
+        ),
+        pytest.param(
+            front_matter(f"duration: {'9' * 400}"),
+            "could not be parsed: OverflowError: int too large to convert to float",
+            id="yaml-duration-overflows-float",
+        ),
+        pytest.param(
+            front_matter("extra: {2025-01-01: launch}"),
+            "could not be parsed: TypeError: keys must be str, int, float, bool or None",
+            id="yaml-date-key-not-json",
+        ),
+    ],
+)
+def test_parsing_unexpected_library_errors_become_parse_errors_naming_the_file(raw, reason):
+    with pytest.raises(ParseError) as info:
+        parse_bytes(raw, "bad file.txt")
+    assert info.value.source_file == "bad file.txt"
+    assert str(info.value).startswith(f"bad file.txt: {reason}")
