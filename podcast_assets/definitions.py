@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import dagster as dg
 
 from podcast_assets.defs.assets import extract, ingest
@@ -11,6 +13,12 @@ from podcast_assets.defs.maintenance import prune_job
 from podcast_assets.defs.resources import default_resources
 from podcast_assets.defs.schedules import nightly_refresh_schedule
 from podcast_assets.defs.sensors import raw_files_sensor
+
+# Dagster re-creates each sensor while resolving definitions and passes `owners=[]` (the
+# sensor has none), which its own beta check reports on every load; nothing of ours is beta.
+warnings.filterwarnings(
+    "ignore", message="Parameter `owners` of initializer `SensorDefinition", category=dg.BetaWarning
+)
 
 defs = dg.Definitions(
     assets=[ingest, extract],

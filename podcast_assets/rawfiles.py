@@ -1,9 +1,20 @@
-"""The raw directory as a set of partitions: stable episode ids and content hashes."""
+"""The raw directory as a set of partitions: stable episode ids and content hashes.
+
+Only regular files inside the raw directory are read. Anything else that sits there under a
+visible name (a symbolic link leaving the directory, a FIFO, a socket, a device, a directory
+named like a file) is refused with a reason, like a name collision: recorded in the summary
+and `ingest_errors`, never opened, never silently skipped. Reads are capped by the bytes that
+arrive, not by what `stat` claims (a `/proc` file says 0), and a file is checked to be a
+regular file after it is opened, so swapping it for a FIFO between check and read gains
+nothing.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +24,19 @@ from podcast_assets.parsing import MAX_FILE_BYTES, ParseError
 
 _SAFE_STEM = re.compile(r"[A-Za-z0-9_-]+")
 _MAX_ID_CHARS = 80
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """An entry of the raw directory that is not a regular file inside it: never read."""
+
+    name: str
+    episode_id: str
+    why: str
+
+    @property
+    def reason(self) -> str:
+        return f"{self.name}: {self.why}; not read"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,60 +70,140 @@ def episode_id_for(file_name: str) -> str:
     return f"{slug}-{digest}" if slug else f"file-{digest}"
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+class FileTooLargeError(ParseError):
+    """Over the size limit for one episode: refused from its size, never read whole."""
+
+
+def sha256_file(path: Path, limit: int = MAX_FILE_BYTES) -> str:
+    """The content hash planning compares: of the bytes, or of size and mtime when too large.
+
+    A file over the limit is never read whole, so it is identified by its size and
+    modification time instead; its rejection is retried when either changes.
+    """
+    try:
+        return hashlib.sha256(read_raw_file(path, limit)).hexdigest()
+    except FileTooLargeError:
+        info = path.stat()
+        signature = f"over-limit:{info.st_size}:{info.st_mtime_ns}"
+        return hashlib.sha256(signature.encode()).hexdigest()
 
 
 def read_raw_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
-    """The file's bytes, refusing before reading one too large to be an episode.
+    """The file's bytes, refusing one too large to be an episode without reading it all.
 
-    Checking the size first keeps memory bounded: a 5 GB file dropped by mistake is rejected
-    from its size, never loaded.
+    `stat` refuses an ordinary big file before a byte is read (a 5 GB file is never
+    loaded); the read itself stops one byte past the limit, for files whose size `stat`
+    does not tell (`/proc`) or that grow while we read. Opened without following a link and
+    without blocking, then checked to be a regular file, so a FIFO never hangs us.
     """
-    size = path.stat().st_size
-    if size > limit:
-        raise ParseError(
-            path.name, f"file is {size:,} bytes, over the {limit:,}-byte limit for one episode"
-        )
-    return path.read_bytes()
+    target = path
+    if path.is_symlink():  # allowed only to a file beside it, in the raw directory
+        target = path.resolve(strict=True)
+        if not target.is_relative_to(path.parent.resolve()):
+            raise ParseError(path.name, "is a symbolic link to a file outside the raw directory")
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    with os.fdopen(os.open(target, flags), "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ParseError(path.name, f"is {_kind(info.st_mode)}, not a regular file")
+        if info.st_size > limit:
+            raise FileTooLargeError(path.name, _too_big(info.st_size, limit))
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLargeError(path.name, _too_big(None, limit))
+    return data
 
 
-def list_raw_files(raw_dir: Path) -> tuple[dict[str, Path], list[Collision]]:
-    """episode_id -> path for every visible regular file directly in `raw_dir`.
+def _too_big(size: int | None, limit: int) -> str:
+    what = f"{size:,} bytes" if size is not None else f"more than {limit:,} bytes"
+    return f"file is {what}, over the {limit:,}-byte limit for one episode"
 
-    Hidden files (editor swap files, `.DS_Store`) are not podcast files. When two names map
-    to one id, the first in name order keeps it and the other is reported, never dropped.
+
+def list_raw_files(raw_dir: Path) -> tuple[dict[str, Path], list[Refusal]]:
+    """episode_id -> path for every regular file in `raw_dir`, and the entries refused.
+
+    Hidden files (editor swap files, `.DS_Store`) and sub-folders without an extension
+    ("archive") are not podcast files and are passed over. A regular file
+    claims its id before any refused entry does; when two files map to one id, the first in
+    name order keeps it and the other is reported, never dropped.
     """
     owners: dict[str, Path] = {}
-    collisions: list[Collision] = []
+    refusals: list[Refusal] = []
     if not raw_dir.is_dir():
-        return owners, collisions
-    for path in sorted(raw_dir.iterdir(), key=lambda p: p.name):
-        if path.name.startswith(".") or not path.is_file():
+        return owners, refusals
+    root = raw_dir.resolve()
+    entries = sorted((p for p in raw_dir.iterdir() if not p.name.startswith(".")), key=_name)
+    unreadable: list[Unreadable] = []
+    for path in entries:
+        if path.is_dir() and not path.is_symlink() and not Path(path.name).suffix:
+            continue  # a sub-folder ("archive"): the raw directory is flat, by design
+        why = _why_not_a_raw_file(path, root)
+        if why is not None:
+            unreadable.append(Unreadable(path.name, episode_id_for(path.name), why))
             continue
         episode_id = episode_id_for(path.name)
         if episode_id in owners:
-            collisions.append(Collision(path.name, episode_id, owners[episode_id].name))
+            refusals.append(Collision(path.name, episode_id, owners[episode_id].name))
         else:
             owners[episode_id] = path
-    return owners, collisions
+    return owners, [*refusals, *unreadable]
 
 
-def scan_raw_dir(raw_dir: Path) -> tuple[list[RawFile], list[Collision]]:
-    """Every raw file with its content hash, in name order."""
-    paths, collisions = list_raw_files(raw_dir)
-    files = [
-        RawFile(
-            episode_id=episode_id,
-            path=str(path),
-            name=path.name,
-            content_sha256=sha256_file(path),
-            size_bytes=path.stat().st_size,
-        )
-        for episode_id, path in paths.items()
-    ]
-    return files, collisions
+def _name(path: Path) -> str:
+    return path.name
+
+
+def _why_not_a_raw_file(path: Path, root: Path) -> str | None:
+    """None for a regular file inside `root` (directly, or through a link that stays in)."""
+    try:
+        info = path.lstat()
+    except OSError as exc:
+        return f"cannot be examined ({exc.strerror or exc})"
+    if stat.S_ISLNK(info.st_mode):
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return "is a symbolic link to nothing (dangling)"
+        if not target.is_relative_to(root):
+            return "is a symbolic link to a file outside the raw directory"
+        info = target.stat()
+    if stat.S_ISREG(info.st_mode):
+        return None
+    return f"is {_kind(info.st_mode)}, not a regular file"
+
+
+def _kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISLNK, "a symbolic link"),
+    )
+    return next((text for test, text in kinds if test(mode)), "not a regular file")
+
+
+def scan_raw_dir(raw_dir: Path) -> tuple[list[RawFile], list[Refusal]]:
+    """Every raw file with its content hash, in name order, and the entries refused.
+
+    A file that cannot be read (it vanished, or turned out not to be regular) is refused
+    with its reason instead of failing the scan.
+    """
+    paths, refusals = list_raw_files(raw_dir)
+    files: list[RawFile] = []
+    for episode_id, path in paths.items():
+        try:
+            sha = sha256_file(path)
+            size = path.stat().st_size
+        except ParseError as exc:  # swapped for something that is not a regular file
+            refusals.append(Unreadable(path.name, episode_id, exc.reason))
+            continue
+        except OSError as exc:  # vanished, or unreadable
+            refusals.append(Unreadable(path.name, episode_id, f"cannot be read ({exc.strerror})"))
+            continue
+        files.append(RawFile(episode_id, str(path), path.name, sha, size))
+    return files, refusals
+
+
+Refusal = Collision | Unreadable

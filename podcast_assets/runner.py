@@ -27,7 +27,7 @@ from podcast_assets.defs.run_requests import TRIGGER_TAG, batch_tags, job_name
 from podcast_assets.failures import INTERRUPTED, UNKNOWN, Cause, ExitCode, classify
 from podcast_assets.models import RawFile
 from podcast_assets.planning import Batch, RefreshPlan, plan_batches, plan_refresh
-from podcast_assets.rawfiles import Collision, scan_raw_dir
+from podcast_assets.rawfiles import Refusal, scan_raw_dir
 
 # The summary reports every failure with its cause; the run's full log is in the instance (UI).
 _QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -178,7 +178,7 @@ def run_refresh(
 def _plan_and_prune(
     summary: RefreshSummary,
     files: Sequence[RawFile],
-    refusals: Sequence[Collision],
+    refusals: Sequence[Refusal],
     warehouse_path: Path,
     lock_timeout_s: float,
 ) -> RefreshPlan:

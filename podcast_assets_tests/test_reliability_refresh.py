@@ -403,3 +403,41 @@ def test_reliability_two_first_refreshes_on_a_fresh_home_both_succeed(home, tmp_
     outputs = [p.communicate(timeout=180)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     assert not any("already exists" in o or "Traceback" in o for o in outputs)
+
+
+def _bomb(levels: int) -> bytes:
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, levels):
+        refs = ", ".join([f"*a{i - 1}"] * 9)
+        lines.append(f"a{i}: &a{i} [{refs}]")
+    return ("---\n" + "\n".join(lines) + "\n---\n").encode()
+
+
+def test_reliability_hostile_entries_are_rejected_by_name_and_the_good_file_goes_in(home, tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "good.txt").write_text("Welcome to the show. Today we talk about gardens.\n")
+    (raw / "deep.txt").write_bytes(b"---\nx: " + b"[" * 1000 + b"]" * 1000 + b"\n---\n")
+    (raw / "laughs.txt").write_bytes(_bomb(9))
+    (raw / "passwd.txt").symlink_to("/etc/passwd")
+    os.mkfifo(raw / "pipe.txt")
+    db = tmp_path / "w.duckdb"
+
+    result = _refresh(home, raw, db, timeout=300)
+
+    output = result.stdout + result.stderr
+    print(output)
+    assert result.returncode == ExitCode.REJECTED, output
+    assert "Traceback" not in output
+    with warehouse.open_reader(db) as con:
+        errors = dict(con.execute("SELECT source_file, reason FROM ingest_errors").fetchall())
+        texts = [t for (t,) in con.execute("SELECT text FROM segments").fetchall()]
+        episodes = [e for (e,) in con.execute("SELECT episode_id FROM episodes").fetchall()]
+    assert episodes == ["good"]
+    assert sorted(errors) == ["deep.txt", "laughs.txt", "passwd.txt", "pipe.txt"]
+    assert "outside the raw directory" in errors["passwd.txt"]
+    assert "FIFO" in errors["pipe.txt"]
+    assert "limit" in errors["deep.txt"] and "limit" in errors["laughs.txt"]
+    assert not any("root:" in t for t in texts)
+    for name in errors:
+        assert name in output

@@ -109,18 +109,21 @@ def ingest_files(
     for done, (episode_id, path) in enumerate(files, start=1):
         try:
             raw = read_raw_file(path)
+        except (OSError, ParseError) as exc:
+            reason = str(exc) if isinstance(exc, ParseError) else f"{path.name}: could not be read"
+            reason += "" if isinstance(exc, ParseError) else f" ({exc.strerror or exc})"
+            sha = _identity_hash(path)
+            _reject(warehouse_path, lock_timeout_s, report, episode_id, path.name, sha, reason)
+            continue
+        try:
             rows = episode_rows(episode_id, path.name, raw)
-        except OSError as exc:
-            reason = f"{path.name}: could not be read ({exc.strerror or exc})"
-            _reject(warehouse_path, lock_timeout_s, report, episode_id, path.name, None, reason)
-            continue
-        except ParseError as exc:
-            sha = sha256_file(path)
-            _reject(warehouse_path, lock_timeout_s, report, episode_id, path.name, sha, str(exc))
-            continue
         except Exception as exc:  # a parser bug must cost one file, never the run
-            sha = sha256_file(path)
-            reason = f"{path.name}: could not be parsed ({type(exc).__name__}: {exc})"
+            reason = (
+                str(exc)
+                if isinstance(exc, ParseError)
+                else (f"{path.name}: could not be parsed ({type(exc).__name__}: {exc})")
+            )
+            sha = hashlib.sha256(raw).hexdigest()
             _reject(warehouse_path, lock_timeout_s, report, episode_id, path.name, sha, reason)
             continue
         fmt = rows[EPISODES.name][0]["source_format"]
@@ -134,6 +137,14 @@ def ingest_files(
     report.rows = writer.rows
     report.ingested = writer.written
     return report
+
+
+def _identity_hash(path: Path) -> str | None:
+    """The hash planning knows this file by (None if it cannot even be examined)."""
+    try:
+        return sha256_file(path)
+    except (OSError, ParseError):
+        return None
 
 
 def expected_rejections(files: Iterable[RawFile]) -> set[str]:
