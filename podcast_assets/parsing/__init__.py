@@ -1,0 +1,126 @@
+"""Raw bytes to a `ParsedEpisode`: decoding, format recognition and the five parsers.
+
+Every file may end in `.txt`, so the format is recognised from content alone. Anything we
+cannot read raises `ParseError` whose message names the file and the specific reason; the
+caller records it and moves on to the next file. Nothing about a file's content raises anything
+else, and YAML front matter is bounded before it is built, so one hostile file can neither
+crash nor exhaust a refresh.
+"""
+
+from __future__ import annotations
+
+import re
+
+from podcast_assets.models import ParsedEpisode, SourceFormat
+from podcast_assets.parsing.errors import MAX_FILE_BYTES, ParseError
+from podcast_assets.parsing.frontmatter import (
+    MAX_YAML_ALIASES,
+    MAX_YAML_DEPTH,
+    MAX_YAML_TEXT_CHARS,
+    MAX_YAML_VALUES,
+    parse_enriched,
+)
+from podcast_assets.parsing.transcripts import (
+    BRACKET_CUE,
+    parse_bracketed,
+    parse_plain,
+    parse_subrip,
+    parse_webvtt,
+)
+
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_YAML_ALIASES",
+    "MAX_YAML_DEPTH",
+    "MAX_YAML_TEXT_CHARS",
+    "MAX_YAML_VALUES",
+    "PARSER_VERSION",
+    "ParseError",
+    "decode",
+    "detect_format",
+    "parse_bytes",
+]
+
+# Bump when parsing changes what lands in `episodes`/`segments`: partitions become stale.
+PARSER_VERSION = "1"
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_SRT_START = re.compile(r"\A\s*\d+\s*\r?\n\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->")
+
+
+def parse_bytes(raw: bytes, source_file: str) -> ParsedEpisode:
+    """Decode, recognise and parse one raw file; every failure is a `ParseError`.
+
+    Parsers and the libraries under them (yaml, srt, webvtt-py) raise whatever a malformed
+    file provokes (OverflowError, ValueError, RecursionError, ...); callers skip only a
+    `ParseError`, so anything else would abort the whole refresh over one file.
+    """
+    try:
+        text, encoding = decode(raw, source_file)
+        return _PARSERS[detect_format(text)](text, encoding, source_file)
+    except ParseError:
+        raise
+    except MemoryError as exc:
+        failure = ParseError(source_file, _unexpected_reason(exc))
+    except Exception as exc:
+        raise ParseError(source_file, _unexpected_reason(exc)) from exc
+    # Raised outside the handler so the traceback, and the half-built objects its frames hold,
+    # are freed before the caller records the failure.
+    raise failure
+
+
+def _unexpected_reason(exc: Exception) -> str:
+    detail = f": {exc}" if str(exc) else ""
+    return f"could not be parsed: {type(exc).__name__}{detail}"
+
+
+def decode(raw: bytes, source_file: str) -> tuple[str, str]:
+    """UTF-8 first (BOM allowed), then cp1252, which is what Windows tools write."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise ParseError(
+            source_file,
+            f"file is {len(raw):,} bytes, over the {MAX_FILE_BYTES:,}-byte limit for one episode",
+        )
+    if not raw.strip():
+        raise ParseError(source_file, "file is empty")
+    if (nul := raw.find(b"\x00")) >= 0:
+        raise ParseError(
+            source_file, f"contains a NUL byte at offset {nul}: binary data, not a transcript"
+        )
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        controls = len(_CONTROL_CHARS.findall(text))
+        if controls > max(3, len(text) // 1000):
+            raise ParseError(
+                source_file,
+                f"contains {controls} control characters: binary data, not a transcript",
+            )
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        return text, "utf-8" if encoding == "utf-8-sig" else encoding
+    raise ParseError(source_file, "is not text: neither valid UTF-8 nor cp1252")
+
+
+def detect_format(text: str) -> SourceFormat:
+    """Recognise the format from the first lines; plain text is the fallback."""
+    head = text.lstrip()
+    if head.startswith("---\n") or head.startswith("---\r\n"):
+        return SourceFormat.ENRICHED_PAGE
+    if head.startswith("WEBVTT"):
+        return SourceFormat.WEBVTT
+    if _SRT_START.match(text):
+        return SourceFormat.SUBRIP
+    lines = [ln for ln in head.splitlines()[:50] if ln.strip()]
+    if lines and sum(bool(BRACKET_CUE.match(ln)) for ln in lines) * 2 >= len(lines):
+        return SourceFormat.TIMESTAMPED_TRANSCRIPT
+    return SourceFormat.PLAIN_TRANSCRIPT
+
+
+_PARSERS = {
+    SourceFormat.ENRICHED_PAGE: parse_enriched,
+    SourceFormat.PLAIN_TRANSCRIPT: parse_plain,
+    SourceFormat.TIMESTAMPED_TRANSCRIPT: parse_bracketed,
+    SourceFormat.WEBVTT: parse_webvtt,
+    SourceFormat.SUBRIP: parse_subrip,
+}

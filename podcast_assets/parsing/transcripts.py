@@ -1,0 +1,149 @@
+"""Transcripts: plain text, `[hh:mm:ss --> hh:mm:ss]` lines, WebVTT and SubRip, to segments."""
+
+from __future__ import annotations
+
+import re
+
+import srt
+import webvtt
+
+from podcast_assets.identity import identify
+from podcast_assets.models import ParsedEpisode, SourceFormat, segments_from_texts
+from podcast_assets.parsing.errors import ParseError
+
+# Plain transcripts sometimes arrive as one giant line; keep segments reviewable.
+_MAX_SEGMENT_CHARS = 2000
+BRACKET_CUE = re.compile(
+    r"^\s*\[(?P<start>\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,3})?)\s*-->\s*"
+    r"(?P<end>\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,3})?)\]\s?(?P<text>.*)$"
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def parse_plain(text: str, encoding: str, source_file: str) -> ParsedEpisode:
+    texts: list[str] = []
+    for line in text.split("\n"):
+        line = line.strip()
+        if line:
+            texts.extend(_split_long(line))
+    if not texts:
+        raise ParseError(source_file, "file has no text")
+    return _transcript(SourceFormat.PLAIN_TRANSCRIPT, encoding, texts)
+
+
+def parse_bracketed(text: str, encoding: str, source_file: str) -> ParsedEpisode:
+    texts: list[str] = []
+    starts: list[float | None] = []
+    ends: list[float | None] = []
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        m = BRACKET_CUE.match(line)
+        if not m:
+            if not texts:
+                raise ParseError(source_file, f"line {lineno}: text before the first timestamp")
+            texts[-1] = f"{texts[-1]} {line.strip()}".strip()  # a wrapped continuation line
+            continue
+        start, end = _seconds(m.group("start")), _seconds(m.group("end"))
+        _check_cue(source_file, f"line {lineno}", start, end, m.group("start"), m.group("end"))
+        cue_text = m.group("text").strip()
+        if cue_text:
+            texts.append(cue_text)
+            starts.append(start)
+            ends.append(end)
+    return _transcript(SourceFormat.TIMESTAMPED_TRANSCRIPT, encoding, texts, starts, ends)
+
+
+def parse_webvtt(text: str, encoding: str, source_file: str) -> ParsedEpisode:
+    try:
+        captions = webvtt.from_string(text).captions
+    except Exception as exc:  # webvtt-py raises several unrelated types for bad files
+        raise ParseError(source_file, f"not valid WebVTT: {exc}") from None
+    texts: list[str] = []
+    starts: list[float | None] = []
+    ends: list[float | None] = []
+    speakers: list[str | None] = []
+    for i, cap in enumerate(captions, start=1):
+        start, end = _seconds(cap.start), _seconds(cap.end)
+        _check_cue(source_file, f"cue {i}", start, end, cap.start, cap.end)
+        cue_text = " ".join(cap.text.split())
+        if cue_text:
+            texts.append(cue_text)
+            starts.append(start)
+            ends.append(end)
+            speakers.append(cap.voice.strip() if cap.voice else None)
+    return _transcript(SourceFormat.WEBVTT, encoding, texts, starts, ends, speakers)
+
+
+def parse_subrip(text: str, encoding: str, source_file: str) -> ParsedEpisode:
+    texts: list[str] = []
+    starts: list[float | None] = []
+    ends: list[float | None] = []
+    try:
+        for i, sub in enumerate(srt.parse(text), start=1):
+            start, end = sub.start.total_seconds(), sub.end.total_seconds()
+            _check_cue(
+                source_file,
+                f"cue {i}",
+                start,
+                end,
+                srt.timedelta_to_srt_timestamp(sub.start),
+                srt.timedelta_to_srt_timestamp(sub.end),
+            )
+            cue_text = " ".join(re.sub(r"<[^>]+>", "", sub.content).split())
+            if cue_text:
+                texts.append(cue_text)
+                starts.append(start)
+                ends.append(end)
+    except srt.SRTParseError as exc:
+        raise ParseError(source_file, f"not valid SubRip: {exc}") from None
+    return _transcript(SourceFormat.SUBRIP, encoding, texts, starts, ends)
+
+
+def _transcript(
+    fmt: SourceFormat,
+    encoding: str,
+    texts: list[str],
+    starts: list[float | None] | None = None,
+    ends: list[float | None] | None = None,
+    speakers: list[str | None] | None = None,
+) -> ParsedEpisode:
+    segments = segments_from_texts(texts, starts, ends, speakers)
+    timed_ends = [e for e in ends or [] if e is not None]
+    return ParsedEpisode(
+        source_format=fmt,
+        encoding=encoding,
+        segments=segments,
+        identity=identify("\n".join(texts)),
+        duration_seconds=max(timed_ends) if timed_ends else None,
+    )
+
+
+def _check_cue(source_file: str, where: str, start: float, end: float, a: str, b: str) -> None:
+    if end < start:
+        raise ParseError(source_file, f"{where}: cue ends at {b} before it starts at {a}")
+
+
+def _seconds(stamp: str) -> float:
+    parts = stamp.replace(",", ".").split(":")
+    seconds = 0.0
+    for part in parts:
+        seconds = seconds * 60 + float(part)
+    return round(seconds, 3)
+
+
+def _split_long(line: str) -> list[str]:
+    if len(line) <= _MAX_SEGMENT_CHARS:
+        return [line]
+    out: list[str] = []
+    current = ""
+    for sentence in _SENTENCE_END.split(line):
+        if current and len(current) + len(sentence) + 1 > _MAX_SEGMENT_CHARS:
+            out.append(current)
+            current = sentence
+        else:
+            current = f"{current} {sentence}" if current else sentence
+    if current:
+        out.append(current)
+    # A sentence longer than the limit stays whole: splitting mid-sentence would hurt NLP.
+    return out
