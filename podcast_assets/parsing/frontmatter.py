@@ -69,7 +69,7 @@ def parse_enriched(text: str, encoding: str, source_file: str) -> ParsedEpisode:
     companies = meta.get("companies") or []
     snippets = sorted(
         (c for c in companies if isinstance(c, Mapping) and isinstance(c.get("context"), str)),
-        key=lambda c: c.get("position") if isinstance(c.get("position"), int) else 10**9,
+        key=_position,
     )
     intro = [c["context"] for c in snippets[:12]]
     summary = _optional_str(meta.get("summary"))
@@ -237,6 +237,11 @@ def _parse_date(value: Any, source_file: str) -> datetime | None:
     except ValueError:
         raise ParseError(source_file, f"`date` is not a date: {text!r}") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _position(company: Mapping[str, Any]) -> int:
+    position = company.get("position")
+    return position if isinstance(position, int) else 10**9
 
 
 def _optional_str(value: Any) -> str | None:
