@@ -1,0 +1,42 @@
+-- One row per episode (episode_key): files of the same episode merged, metadata from the
+-- enriched page, words from the transcript.
+WITH merged AS (
+    SELECT
+        episode_key,
+        first(show_name ORDER BY is_page DESC, episode_id)
+            FILTER (WHERE show_name IS NOT NULL) AS show_name,
+        first(episode_number ORDER BY is_page DESC, episode_id)
+            FILTER (WHERE episode_number IS NOT NULL) AS episode_number,
+        first(title ORDER BY is_page DESC, episode_id)
+            FILTER (WHERE title IS NOT NULL) AS title,
+        min(published_at) AS published_at,
+        max(duration_seconds) AS duration_seconds,
+        max(word_count) AS word_count,
+        first(host ORDER BY is_page DESC, episode_id)
+            FILTER (WHERE host IS NOT NULL) AS host,
+        flatten(list(coalesce(guests, []) ORDER BY is_page DESC, episode_id))
+            AS all_guests,
+        first(summary ORDER BY episode_id) FILTER (WHERE summary IS NOT NULL)
+            AS summary,
+        list_sort(list_distinct(flatten(list(coalesce(tags, []))))) AS tags,
+        list(DISTINCT source_format ORDER BY source_format) AS source_formats,
+        list(episode_id ORDER BY episode_id) AS episode_ids,
+        list(source_file ORDER BY episode_id) AS source_files,
+        count(DISTINCT content_sha256)::INTEGER AS distinct_files,
+        min(ingested_at) AS first_ingested_at
+    FROM (SELECT *, source_format = 'enriched_page' AS is_page FROM episodes)
+    GROUP BY episode_key
+)
+SELECT
+    episode_key, show_name, episode_number, title, published_at, duration_seconds,
+    word_count, host,
+    list_sort(list_filter(
+        all_guests,
+        lambda g, i: NOT coalesce(list_bool_or(list_transform(
+            all_guests[1:i - 1], lambda h: levenshtein(lower(g), lower(h)) <= 1
+        )), false)
+    )) AS guests,
+    summary, tags, source_formats, episode_ids, source_files, distinct_files,
+    first_ingested_at
+FROM merged
+ORDER BY published_at NULLS LAST, episode_key
