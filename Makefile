@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)
 
-.PHONY: run test ui lint format bench clean
+.PHONY: run test test-fast ui lint format bench clean
 
 # (Re)install when the project's dependencies change.
 $(STAMP): pyproject.toml
@@ -23,17 +23,22 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+## test-fast: pure functions and DuckDB only (no spaCy pipeline, no process started), < 30 s
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
 ## ui: the Dagster UI on this code location, with the same instance `make run` records into
 ui: $(STAMP)
 	$(BIN)/dagster dev -w workspace.yaml
 
 lint: $(STAMP)
-	$(BIN)/ruff check podcast_assets podcast_assets_tests
-	$(BIN)/ruff format --check podcast_assets podcast_assets_tests
+	$(BIN)/ruff check podcast_assets podcast_assets_tests benchmarks
+	$(BIN)/ruff format --check podcast_assets podcast_assets_tests benchmarks
+	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff format podcast_assets podcast_assets_tests
-	$(BIN)/ruff check --fix podcast_assets podcast_assets_tests
+	$(BIN)/ruff format podcast_assets podcast_assets_tests benchmarks
+	$(BIN)/ruff check --fix podcast_assets podcast_assets_tests benchmarks
 
 clean:
 	rm -rf $(VENV) .dagster data/warehouse.duckdb data/warehouse.duckdb.wal
@@ -41,4 +46,4 @@ clean:
 ## bench: the performance benchmark (make bench N=20 for a quick run)
 N ?= 1000
 bench: $(STAMP)
-	$(BIN)/python -m podcast_assets.benchmark.run --n $(N)
+	$(BIN)/python -m benchmarks.run --n $(N)

@@ -7,7 +7,7 @@ the same arguments give byte-identical files and a smaller corpus is a prefix of
 (timings at n=100 and n=1000 measure the same first 100 files). Files are written one at a time;
 only the seed pool (a few hundred kB) stays in memory.
 
-    python -m podcast_assets.benchmark.corpus OUT_DIR --n 1000 --seed 0
+    python -m benchmarks.corpus OUT_DIR --n 1000 --seed 0
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import yaml
 
 from podcast_assets.models import SourceFormat
 
-DEFAULT_SEEDS_DIR = Path(__file__).resolve().parents[2] / "data" / "raw"
+DEFAULT_SEEDS_DIR = Path(__file__).resolve().parents[1] / "data" / "raw"
 
 ENRICHED_PAGE = SourceFormat.ENRICHED_PAGE.value
 PLAIN_TRANSCRIPT = SourceFormat.PLAIN_TRANSCRIPT.value

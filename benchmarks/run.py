@@ -1,6 +1,6 @@
 """The performance benchmark: the bare spaCy limit against full refreshes, in one report.
 
-    python -m podcast_assets.benchmark.run --n 1000        (or: make bench N=1000)
+    python -m benchmarks.run --n 1000        (or: make bench N=1000)
 
 Phases, each in its own child process so that its wall time and peak memory are its own:
   a. bare    the project's spaCy pipeline (same model, batch size, worker count) over the
@@ -31,7 +31,9 @@ from typing import Any
 
 import psutil
 
-from podcast_assets.benchmark.corpus import generate_corpus
+from benchmarks.corpus import generate_corpus
+
+_REPO = Path(__file__).resolve().parents[1]
 
 SAMPLE_EVERY_S = 1.0
 
@@ -153,7 +155,8 @@ def _breakdown() -> None:
             continue
         first = planned[0].timestamp
         start = next(
-            (e.timestamp for e in planned if e.dagster_event_type.value == "PIPELINE_START"), first
+            (e.timestamp for e in planned if e.dagster_event_type == dg.DagsterEventType.RUN_START),
+            first,
         )
         totals["planned_events_s"] += start - first
         totals["run_s"] += planned[-1].timestamp - first
@@ -188,7 +191,7 @@ def _leaderboard(warehouse: Path, repeats: int = 7) -> dict[str, Any]:
 def _instance_config(target: Path) -> None:
     """The project's own dagster.yaml (its paths are relative: children run in the workdir),
     so that the benchmark measures the instance users run; a minimal one outside a checkout."""
-    project = Path(__file__).resolve().parents[2] / "dagster.yaml"
+    project = _REPO / "dagster.yaml"
     if project.is_file():
         shutil.copyfile(project, target)
     else:
@@ -233,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     stats = generate_corpus(corpus, args.n, seed=args.seed)
     env = {
         **os.environ,
+        # The phases run in the work directory; `benchmarks` lives in the repository.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(_REPO), os.environ.get("PYTHONPATH")])),
         "DAGSTER_HOME": str(home),
         "PODCAST_RAW_DIR": str(corpus),
         "PODCAST_WAREHOUSE": str(db),
@@ -241,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     bare = [
         sys.executable,
         "-m",
-        "podcast_assets.benchmark.run",
+        "benchmarks.run",
         "--phase",
         "bare",
         "--corpus",

@@ -31,6 +31,7 @@ import duckdb
 
 from podcast_assets import warehouse
 from podcast_assets.schema import EPISODES, TABLES, Table
+from podcast_assets.sqlfiles import sql_literal
 
 MANIFEST = "_manifest.json"
 _UNKNOWN_FORMAT = "unknown"  # rows whose episode row is missing (never written by the steps)
@@ -155,4 +156,4 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 
 def _literal(path: Path) -> str:
     # COPY takes no parameter for its target; quote the path as a SQL string literal.
-    return "'" + str(path).replace("'", "''") + "'"
+    return sql_literal(str(path))

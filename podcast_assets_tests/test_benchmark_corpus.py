@@ -16,7 +16,7 @@ import srt
 import webvtt
 import yaml
 
-from podcast_assets.benchmark.corpus import (
+from benchmarks.corpus import (
     ALL_FORMATS,
     MAX_TRANSCRIPT_WORDS,
     MIN_TRANSCRIPT_WORDS,

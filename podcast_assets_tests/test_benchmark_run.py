@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from podcast_assets.benchmark.run import main
+from benchmarks.run import main
 
 
 def test_benchmark_reports_every_phase_and_the_breakdown(tmp_path, capsys):

@@ -8,6 +8,7 @@ from dagster import AssetCheckSeverity
 from podcast_assets import warehouse
 from podcast_assets.defs.checks import CHECKS
 from podcast_assets.defs.resources import WarehouseResource
+from podcast_assets.schema import TABLES_BY_NAME
 
 CHECKS_BY_NAME = {next(iter(c.check_keys)).name: c for c in CHECKS}
 
@@ -22,7 +23,7 @@ def put(db, table: str, rows: list[dict], step: str = "extract") -> None:
             con,
             step,
             "x",
-            [warehouse.table(table)],
+            [TABLES_BY_NAME[table]],
             [warehouse.PartitionWrite("e1", "s", {table: rows})],
         )
 

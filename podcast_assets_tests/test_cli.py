@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from podcast_assets import steps
 from podcast_assets.cli import main
+from podcast_assets.schema import TABLES_BY_NAME
 
 from .conftest import SEED_PLAIN_881, SEED_TIMESTAMPED, SEEDS_DIR
 
@@ -106,7 +107,7 @@ def test_cli_gazetteer_suggest_then_merge(tmp_path):
             con,
             "extract",
             "x",
-            [warehouse.table("mentions")],
+            [TABLES_BY_NAME["mentions"]],
             [warehouse.PartitionWrite("p", "s", {"mentions": [row]})],
         )
     suggested = tmp_path / "suggest.yaml"

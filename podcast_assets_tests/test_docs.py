@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from podcast_assets.schema import schema_markdown
+from podcast_assets.reference import schema_markdown
 
 from .conftest import REPO
 
@@ -16,7 +16,7 @@ def test_docs_readme_table_reference_matches_schema():
     match = MARKERS.search(README.read_text(encoding="utf-8"))
     assert match, "README lost its schema markers"
     assert match.group(1) == schema_markdown(), (
-        "README tables are out of date: run `python -m podcast_assets.schema` to regenerate"
+        "README tables are out of date: run `python -m podcast_assets.reference` to regenerate"
     )
 
 

@@ -76,7 +76,9 @@ def test_export_writes_every_table_with_its_rows(db, tmp_path):
     counts = export.export_parquet(db, out)
     assert set(counts) == {t.name for t in TABLES}
     with warehouse.open_reader(db) as con:
-        assert counts == warehouse.table_counts(con)
+        assert counts == {
+            t.name: con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0] for t in TABLES
+        }
         original = sorted(con.execute("SELECT * FROM episodes").fetchall(), key=repr)
     # Read back with its partition column, the table is the warehouse's, value for value.
     exported = read(out, "episodes")

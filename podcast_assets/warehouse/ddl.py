@@ -1,0 +1,69 @@
+"""The warehouse's schema: tables, comments and views, applied when the declaration changes."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import duckdb
+
+from podcast_assets import views
+from podcast_assets.schema import TABLES
+from podcast_assets.sqlfiles import sql_literal
+
+
+def schema_ddl() -> list[str]:
+    """DDL for every table, its comments and the analysis views, in order."""
+    statements: list[str] = []
+    for table in TABLES:
+        cols = ", ".join(
+            f"{c.name} {c.type}{'' if c.nullable else ' NOT NULL'}" for c in table.columns
+        )
+        statements.append(f"CREATE TABLE IF NOT EXISTS {table.name} ({cols})")
+        statements.append(f"COMMENT ON TABLE {table.name} IS {sql_literal(table.comment)}")
+        for c in table.columns:
+            statements.append(
+                f"COMMENT ON COLUMN {table.name}.{c.name} IS {sql_literal(c.description)}"
+            )
+    statements.extend(views.view_ddl())
+    return statements
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """BEGIN ... COMMIT, or ROLLBACK on any error, re-raising the error that caused it.
+
+    A failed ROLLBACK (DuckDB has often aborted the transaction itself, e.g. on a full disk)
+    must not replace the real cause with "cannot rollback - no transaction is active".
+    """
+    con.execute("BEGIN")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
+
+
+_SCHEMA_HASH = hashlib.sha256("\n".join(schema_ddl()).encode()).hexdigest()[:16]
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create or update tables, comments and views when the declared schema changed."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_info (schema_hash VARCHAR, applied_at TIMESTAMPTZ)"
+    )
+    current = con.execute("SELECT schema_hash FROM schema_info").fetchall()
+    if current and current[0][0] == _SCHEMA_HASH:
+        return
+    with transaction(con):
+        for statement in schema_ddl():
+            con.execute(statement)
+        con.execute("DELETE FROM schema_info")
+        con.execute("INSERT INTO schema_info VALUES (?, ?)", [_SCHEMA_HASH, datetime.now(UTC)])
+        con.execute(
+            "COMMENT ON TABLE schema_info IS 'One row: the hash of the schema this file has.'"
+        )

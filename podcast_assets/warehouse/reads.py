@@ -1,0 +1,77 @@
+"""Every read the pipeline makes, and the warehouse's description of itself."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+
+from podcast_assets import sqlfiles
+from podcast_assets.models import PartitionState, Segment
+
+
+def partition_states(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, PartitionState]]:
+    """What each partition holds, per step: the planner's source of truth."""
+    out: dict[str, dict[str, PartitionState]] = {}
+    for episode_id, step, sha, version in con.execute(
+        "SELECT episode_id, step, content_sha256, code_version FROM partition_state"
+    ).fetchall():
+        out.setdefault(episode_id, {})[step] = PartitionState(sha, version)
+    return out
+
+
+def rejections(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str | None, str]]:
+    """source_file -> (content_sha256, reason) of every recorded rejection."""
+    return {
+        name: (sha, reason)
+        for name, sha, reason in con.execute(
+            "SELECT source_file, content_sha256, reason FROM ingest_errors"
+        ).fetchall()
+    }
+
+
+def load_segments(
+    con: duckdb.DuckDBPyConnection, episode_ids: Sequence[str]
+) -> dict[str, list[Segment]]:
+    """The stored transcript segments of these partitions, in order."""
+    out: dict[str, list[Segment]] = {episode_id: [] for episode_id in episode_ids}
+    rows = con.execute(
+        "SELECT episode_id, seq, text, char_start, start_seconds, end_seconds, speaker "
+        "FROM segments WHERE list_contains(?, episode_id) ORDER BY episode_id, seq",
+        [list(episode_ids)],
+    ).fetchall()
+    for episode_id, seq, text, char_start, start, end, speaker in rows:
+        out[episode_id].append(Segment(seq, text, char_start, start, end, speaker))
+    return out
+
+
+def load_episodes(
+    con: duckdb.DuckDBPyConnection, episode_ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """episode_id -> {source_format, content_sha256, front_matter (parsed JSON or None)}."""
+    rows = con.execute(
+        "SELECT episode_id, source_format, content_sha256, front_matter FROM episodes "
+        "WHERE list_contains(?, episode_id)",
+        [list(episode_ids)],
+    ).fetchall()
+    return {
+        episode_id: {
+            "source_format": fmt,
+            "content_sha256": sha,
+            "front_matter": json.loads(fm) if fm else None,
+        }
+        for episode_id, fmt, sha, fm in rows
+    }
+
+
+def describe(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str]]:
+    """(table, column, type, comment) for every table and view, from the file's own catalog.
+
+    Each table or view first gets a row with an empty column whose comment is its grain.
+    """
+    rows = con.execute(sqlfiles.load("describe").sql).fetchall()
+    return [
+        (str(name), str(column), str(kind), str(comment)) for name, column, kind, comment in rows
+    ]

@@ -1,0 +1,219 @@
+"""Every write: a partition's rows replaced in one transaction, rejections, removals."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from podcast_assets.models import Step
+from podcast_assets.schema import EPISODE_TABLES, INGEST_ERRORS, PARTITION_STATE, REMOVALS, Table
+from podcast_assets.warehouse.connection import DEFAULT_LOCK_TIMEOUT_S, open_writer
+from podcast_assets.warehouse.ddl import transaction
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionWrite:
+    """One partition's new rows for a step, replacing whatever the partition had."""
+
+    episode_id: str
+    content_sha256: str
+    rows: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
+
+
+def replace_partitions(
+    con: duckdb.DuckDBPyConnection,
+    step: str,
+    code_version: str,
+    tables: Sequence[Table],
+    writes: Sequence[PartitionWrite],
+) -> dict[str, int]:
+    """Replace the rows of `writes`' partitions in `tables`, in one transaction.
+
+    Returns rows inserted per table. Ingest also clears the files' old rejections, since a
+    file that parses is no longer rejected.
+    """
+    if not writes:
+        return {t.name: 0 for t in tables}
+    ids = [w.episode_id for w in writes]
+    now = _now()
+    inserted: dict[str, int] = {}
+    with transaction(con):
+        for table in tables:
+            rows = [row for w in writes for row in w.rows.get(table.name, ())]
+            con.execute(f"DELETE FROM {table.name} WHERE list_contains(?, episode_id)", [ids])
+            inserted[table.name] = _insert(con, table, rows)
+        con.execute(
+            "DELETE FROM partition_state WHERE step = ? AND list_contains(?, episode_id)",
+            [step, ids],
+        )
+        _insert(
+            con,
+            PARTITION_STATE,
+            [
+                {
+                    "episode_id": w.episode_id,
+                    "step": step,
+                    "content_sha256": w.content_sha256,
+                    "code_version": code_version,
+                    "updated_at": now,
+                }
+                for w in writes
+            ],
+        )
+        if step == Step.INGEST:
+            con.execute("DELETE FROM ingest_errors WHERE list_contains(?, episode_id)", [ids])
+    return inserted
+
+
+class BatchWriter:
+    """Buffers partition writes and replaces them `every` at a time, one transaction each.
+
+    Both pipeline steps write through this: a flush holds the file for milliseconds, so
+    readers waiting on the lock never wait long, and the connection cost is amortised.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        step: str,
+        code_version: str,
+        tables: Sequence[Table],
+        *,
+        every: int,
+        lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+    ) -> None:
+        self._path = path
+        self._step = step
+        self._code_version = code_version
+        self._tables = tables
+        self._every = every
+        self._lock_timeout_s = lock_timeout_s
+        self._pending: list[PartitionWrite] = []
+        self.rows: dict[str, int] = {t.name: 0 for t in tables}
+        self.written: list[str] = []
+
+    def add(self, write: PartitionWrite) -> bool:
+        """Queue one partition; returns True when this call flushed."""
+        self._pending.append(write)
+        if len(self._pending) >= self._every:
+            self.flush()
+            return True
+        return False
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        with open_writer(self._path, self._lock_timeout_s) as con:
+            counts = replace_partitions(
+                con, self._step, self._code_version, self._tables, self._pending
+            )
+        for name, n in counts.items():
+            self.rows[name] += n
+        self.written.extend(w.episode_id for w in self._pending)
+        self._pending.clear()
+
+
+def record_rejection(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    episode_id: str | None,
+    source_file: str,
+    content_sha256: str | None,
+    reason: str,
+) -> None:
+    """Record (or refresh) why a file was rejected; its earlier good rows stay untouched."""
+    with transaction(con):
+        con.execute("DELETE FROM ingest_errors WHERE source_file = ?", [source_file])
+        _insert(
+            con,
+            INGEST_ERRORS,
+            [
+                {
+                    "episode_id": episode_id,
+                    "source_file": source_file,
+                    "content_sha256": content_sha256,
+                    "reason": reason,
+                    "detected_at": _now(),
+                }
+            ],
+        )
+
+
+def clear_rejections(con: duckdb.DuckDBPyConnection, keep_files: Iterable[str]) -> int:
+    """Forget rejections of files that are no longer in the raw directory."""
+    keep = list(keep_files)
+    return _count(
+        con.execute("DELETE FROM ingest_errors WHERE NOT list_contains(?, source_file)", [keep])
+    )
+
+
+def remove_partitions(
+    con: duckdb.DuckDBPyConnection, episode_ids: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """Delete every row of these partitions and log what went in `removals`, atomically."""
+    if not episode_ids:
+        return {}
+    now = _now()
+    report: dict[str, dict[str, int]] = {}
+    with transaction(con):
+        files = dict(
+            con.execute(
+                "SELECT episode_id, struct_pack(source_file, content_sha256) FROM episodes "
+                "WHERE list_contains(?, episode_id)",
+                [list(episode_ids)],
+            ).fetchall()
+        )
+        for episode_id in episode_ids:
+            counts: dict[str, int] = {}
+            for table in EPISODE_TABLES:
+                counts[table.name] = _count(
+                    con.execute(f"DELETE FROM {table.name} WHERE episode_id = ?", [episode_id])
+                )
+            con.execute("DELETE FROM partition_state WHERE episode_id = ?", [episode_id])
+            con.execute("DELETE FROM ingest_errors WHERE episode_id = ?", [episode_id])
+            info = files.get(episode_id) or {}
+            _insert(
+                con,
+                REMOVALS,
+                [
+                    {
+                        "episode_id": episode_id,
+                        "source_file": info.get("source_file"),
+                        "content_sha256": info.get("content_sha256"),
+                        "rows_deleted": json.dumps(counts, sort_keys=True),
+                        "removed_at": now,
+                    }
+                ],
+            )
+            report[episode_id] = counts
+    return report
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Bulk insert through Arrow: one statement per table, however many rows."""
+    if not rows:
+        return 0
+    arrow = pa.Table.from_pylist(list(rows), schema=table.arrow_schema())
+    con.register("_incoming", arrow)
+    try:
+        con.execute(f"INSERT INTO {table.name} BY NAME SELECT * FROM _incoming")
+    finally:
+        con.unregister("_incoming")
+    return arrow.num_rows
+
+
+def _count(result: duckdb.DuckDBPyConnection) -> int:
+    """The single number a DELETE or count(*) returns (DuckDB 2 wants results drained)."""
+    rows = result.fetchall()
+    return int(rows[0][0]) if rows else 0
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
