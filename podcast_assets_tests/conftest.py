@@ -19,6 +19,39 @@ SEED_PLAIN_881 = "002_8b2825759835b94d.txt"
 SEED_TIMESTAMPED = "003_6dc2de23e6c008f7.txt"
 
 
+# Fixtures that load the spaCy pipeline or run the pipeline through Dagster: a test that uses
+# one (directly or through another fixture) is slow, whatever file it is in.
+_HEAVY_FIXTURES = frozenset({"nlp", "refreshed", "sample_db", "baseline"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs the spaCy pipeline as slow, so the fast lane stays fast."""
+    for item in items:
+        if _HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _fast_lane_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In `-m "not slow"` (make test-fast), loading spaCy or starting a process fails the test.
+
+    That is what keeps the lane honest: a new test that does either must be marked slow.
+    """
+    if request.config.getoption("markexpr", "") != "not slow":
+        return
+    import subprocess
+
+    import spacy
+
+    def refuse(*_: Any, **__: Any) -> Any:
+        raise AssertionError(
+            "the fast lane loads no spaCy pipeline and starts no process: mark this test slow"
+        )
+
+    monkeypatch.setattr(spacy, "load", refuse)
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+
+
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
     return SEEDS_DIR

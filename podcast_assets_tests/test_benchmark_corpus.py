@@ -38,6 +38,9 @@ VOICE_RE = re.compile(r"^<v ([^>]+)>")
 EPISODE_RE = re.compile(r"This is episode number (\d+) with ")
 HOST_RE = re.compile(r"I'm your host, [A-Z][a-z]+ [A-Z][a-z]+")
 
+# Generates whole corpora: benchmark tooling, seconds per test.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> tuple[Path, CorpusStats]:

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from benchmarks.run import main
+
+# Runs every phase as its own process, spaCy included.
+pytestmark = pytest.mark.slow
 
 
 def test_benchmark_reports_every_phase_and_the_breakdown(tmp_path, capsys):

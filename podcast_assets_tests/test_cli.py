@@ -80,6 +80,7 @@ def test_cli_bad_query_exits_1_with_duckdb_message(db):
     assert "nope" in result.output
 
 
+@pytest.mark.slow
 def test_cli_console_script_is_installed():
     done = subprocess.run(
         [sys.executable, "-m", "podcast_assets.cli", "--help"],

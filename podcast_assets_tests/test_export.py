@@ -175,6 +175,7 @@ def test_export_never_replaces_a_directory_it_did_not_write(db, tmp_path):
         export.export_parquet(db, tmp_path / "a-file")
 
 
+@pytest.mark.slow
 def test_export_reads_only(db, tmp_path):
     """It runs beside another reader (a writer could not) and leaves the file unchanged."""
     digest = hashlib.sha256(db.read_bytes()).hexdigest()

@@ -392,6 +392,7 @@ time.sleep(30)
 """
 
 
+@pytest.mark.slow  # starts a process that holds the lock
 def test_query_gives_up_on_a_locked_warehouse(tmp_path, db):
     copy = tmp_path / "w.duckdb"
     copy.write_bytes(db.read_bytes())

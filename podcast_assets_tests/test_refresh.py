@@ -38,6 +38,9 @@ EXPECTED_REASONS = {
 }
 SEED_IDS = sorted(p.stem for p in SEEDS_DIR.iterdir())
 
+# The real pipeline through Dagster (spaCy, runs), or a webserver process.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):

@@ -33,6 +33,9 @@ from .conftest import SEED_PLAIN_881, SEEDS_DIR
 SEED_IDS = sorted(p.stem for p in SEEDS_DIR.iterdir())
 NIGHT = datetime(2026, 1, 2, 2, 0, tzinfo=UTC)
 
+# Dagster wiring on a real instance with the sample files ingested: seconds, not milliseconds.
+pytestmark = pytest.mark.slow
+
 
 @dataclass
 class World:

@@ -13,6 +13,9 @@ from podcast_assets.defs.storage import BatchingSqliteEventLogStorage
 REPO = Path(__file__).resolve().parents[1]
 PARTITIONS = dg.StaticPartitionsDefinition([f"p{i:02d}" for i in range(12)])
 
+# Dagster instances on SQLite, thousands of events: wiring, seconds per test.
+pytestmark = pytest.mark.slow
+
 
 @dg.multi_asset(
     specs=[dg.AssetSpec("left"), dg.AssetSpec("right")],

@@ -108,6 +108,7 @@ def hold_lock(db, seconds: float) -> subprocess.Popen:
     return proc
 
 
+@pytest.mark.slow
 def test_warehouse_writer_waits_for_another_process_then_writes(tmp_path):
     db = tmp_path / "w.duckdb"
     write(db, "a", 1)
@@ -119,6 +120,7 @@ def test_warehouse_writer_waits_for_another_process_then_writes(tmp_path):
     assert count(db, "SELECT count(*) FROM segments") == 2
 
 
+@pytest.mark.slow
 def test_warehouse_writer_gives_up_with_a_clear_message(tmp_path):
     db = tmp_path / "w.duckdb"
     write(db, "a", 1)

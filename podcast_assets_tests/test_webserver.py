@@ -66,6 +66,9 @@ INSTIGATORS_QUERY = """
 }
 """
 
+# The real pipeline through Dagster (spaCy, runs), or a webserver process.
+pytestmark = pytest.mark.slow
+
 
 def free_port() -> int:
     with socket.socket() as sock:
