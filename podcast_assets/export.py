@@ -43,6 +43,8 @@ class ExportError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class TableExport:
+    """How one table is written: its rows, and the column its files are split by (if any)."""
+
     table: Table
     partition_by: str | None
 
@@ -51,7 +53,7 @@ class TableExport:
         columns = ", ".join(f"t.{c}" for c in self.table.column_names)
         if self.partition_by == "source_format" and self.table is not EPISODES:
             return (
-                f"SELECT {columns}, coalesce(e.source_format, '{_UNKNOWN_FORMAT}') "
+                f"SELECT {columns}, coalesce(e.source_format, {sql_literal(_UNKNOWN_FORMAT)}) "
                 f"AS source_format FROM {self.table.name} t "
                 "LEFT JOIN episodes e USING (episode_id)"
             )
@@ -88,6 +90,7 @@ def export_parquet(
 
 
 def _write(warehouse_path: Path, staging: Path, lock_timeout_s: float) -> dict[str, int]:
+    """Every table and the manifest into `staging`, from one read-only snapshot."""
     counts: dict[str, int] = {}
     partitions: dict[str, str | None] = {}
     with warehouse.open_reader(warehouse_path, lock_timeout_s) as con:
@@ -103,9 +106,9 @@ def _write(warehouse_path: Path, staging: Path, lock_timeout_s: float) -> dict[s
                 # One file: also for an empty partitioned table, so its schema survives.
                 destination = target / "data_0.parquet"
                 options = "FORMAT parquet"
-            written = _count(
-                con, f"COPY ({spec.select_sql()}) TO {_literal(destination)} ({options})"
-            )
+            # COPY takes no parameter for its target: the path goes in as a quoted literal.
+            target_sql = sql_literal(str(destination))
+            written = _count(con, f"COPY ({spec.select_sql()}) TO {target_sql} ({options})")
             if written != n:
                 raise ExportError(f"{name}: wrote {written} rows, expected {n}")
             counts[name] = written
@@ -122,6 +125,7 @@ def _write(warehouse_path: Path, staging: Path, lock_timeout_s: float) -> dict[s
 
 
 def _check_replaceable(out: Path) -> None:
+    """Refuse to replace anything but nothing, an empty directory or one of our exports."""
     if not out.exists():
         return
     if not out.is_dir():
@@ -150,10 +154,6 @@ def _swap(staging: Path, out: Path) -> None:
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    """The single number a count(*) or COPY returns."""
     rows = con.execute(sql).fetchall()
     return int(rows[0][0]) if rows else 0
-
-
-def _literal(path: Path) -> str:
-    # COPY takes no parameter for its target; quote the path as a SQL string literal.
-    return sql_literal(str(path))

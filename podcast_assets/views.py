@@ -36,6 +36,7 @@ class View:
 
     @property
     def sql(self) -> str:
+        """The SELECT behind the view, kept as SQL so it can be read and run on its own."""
         return sqlfiles.load(f"view_{self.name}").sql
 
 

@@ -104,3 +104,32 @@ def test_checks_unknown_entities_only_warn(tmp_path):
         CHECKS_BY_NAME["mentions_are_unique"](warehouse=WarehouseResource(path=str(db))).severity
         == AssetCheckSeverity.ERROR
     )
+
+
+def test_checks_report_five_offending_rows_but_every_unknown_entity(tmp_path):
+    db = tmp_path / "w.duckdb"
+    unknown = [MENTION | {"entity": f"Zyxwv {i}", "source": "spacy"} for i in range(7)]
+    put(db, "mentions", unknown + [MENTION | {"entity": "", "source": "spacy"}] * 7)
+    gazetteer = evaluate("mention_entities_are_in_gazetteer", db).metadata
+    assert gazetteer["violations"].value == len(gazetteer["sample"].data) == 8
+    keys = evaluate("mention_keys_are_not_null", db).metadata
+    assert keys["violations"].value == 7
+    assert len(keys["sample"].data) == 5
+
+
+def test_checks_come_from_their_sql_files():
+    from podcast_assets import sqlfiles
+
+    assert sorted(CHECKS_BY_NAME) == [n.removeprefix("check_") for n in sqlfiles.names("check_")]
+    spec = next(iter(CHECKS_BY_NAME["episode_ids_are_unique"].check_specs))
+    assert spec.description == "No two rows share an episode_id."
+    assert spec.asset_key.to_user_string() == "episodes"
+
+
+def test_checks_refuse_a_parameter_they_cannot_fill():
+    from podcast_assets.defs import checks
+    from podcast_assets.sqlfiles import SqlFile
+
+    query = SqlFile("check_x", "x", "SELECT ?", {"asset": "episodes", "parameters": "nope"})
+    with pytest.raises(ValueError, match="unknown parameters"):
+        checks._parameter_names(query)

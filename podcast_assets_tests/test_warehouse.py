@@ -11,6 +11,7 @@ import pytest
 
 from podcast_assets import warehouse
 from podcast_assets.schema import SEGMENTS, TABLES
+from podcast_assets.views import VIEWS
 
 
 def seg(episode_id: str, seq: int, text: str = "hello") -> dict:
@@ -90,6 +91,54 @@ def test_warehouse_describes_itself(tmp_path):
         assert table_comments[table.name].startswith(table.grain)
         for column in table.columns:
             assert described[(table.name, column.name)] == column.description
+
+
+def test_warehouse_describes_only_its_own_tables_and_views(tmp_path):
+    """DuckDB's internal catalog views (duckdb_columns, sqlite_master, ...) are left out."""
+    db = tmp_path / "w.duckdb"
+    write(db, "a", 1)
+    with warehouse.open_reader(db) as con:
+        rows = warehouse.describe(con)
+    headers = {name: kind for name, column, kind, _ in rows if column == ""}
+    assert headers == {
+        **{t.name: "TABLE" for t in TABLES},
+        "schema_info": "TABLE",
+        **{v.name: "VIEW" for v in VIEWS},
+    }
+    assert {name for name, *_ in rows} == set(headers)
+
+
+# Every name `podcast_assets.warehouse` offered before it became a package, minus the two
+# helpers only tests used (`table`, `table_counts`).
+PUBLIC_NAMES = (
+    "DEFAULT_LOCK_TIMEOUT_S",
+    "BatchWriter",
+    "PartitionState",
+    "PartitionWrite",
+    "WarehouseLockedError",
+    "WarehouseMissingError",
+    "clear_rejections",
+    "describe",
+    "ensure_schema",
+    "load_episodes",
+    "load_segments",
+    "open_reader",
+    "open_writer",
+    "partition_states",
+    "record_rejection",
+    "rejections",
+    "remove_partitions",
+    "replace_partitions",
+    "schema_ddl",
+    "transaction",
+)
+
+
+def test_warehouse_package_keeps_every_public_name():
+    assert sorted(warehouse.__all__) == sorted(PUBLIC_NAMES)
+    for name in PUBLIC_NAMES:
+        assert getattr(warehouse, name) is not None
+    assert not hasattr(warehouse, "table") and not hasattr(warehouse, "table_counts")
 
 
 HOLD = """

@@ -1,6 +1,6 @@
--- asset: mentions
 -- Transcript mentions (spacy, gazetteer) lie within their episode's transcript, in the segment
 -- they name. Analyser rows carry the analyser's own offsets and are not checked.
+-- asset: mentions
 WITH transcript AS (
     SELECT episode_id, sum(length(text)) + count(*) - 1 AS chars FROM segments GROUP BY 1
 )

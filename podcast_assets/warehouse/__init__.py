@@ -7,6 +7,10 @@ with backoff while the other holds the lock, up to a bounded wait, then fails wi
 naming the cause. Every partition write is one transaction (delete the partition's rows,
 bulk-insert the new ones from Arrow, record the partition's state), so a reader or a crash
 sees the old rows or the new ones, never a mix.
+
+One module per job: `connection` (opening the file, lock waits, errors), `ddl` (schema,
+comments, views, transactions), `writes` and `reads`. Import from this package; the split is
+an implementation detail.
 """
 
 from podcast_assets.models import PartitionState

@@ -73,6 +73,11 @@ def _connect(
     lock_timeout_s: float,
     config: Mapping[str, Any] | None = None,
 ) -> duckdb.DuckDBPyConnection:
+    """Connect, retrying while another process holds the file's lock, up to `lock_timeout_s`.
+
+    DuckDB fails at once on a held lock; the other side holds it for milliseconds, so short
+    retries succeed where failing would turn every overlap of a reader and a writer into an error.
+    """
     started = time.monotonic()
     deadline = started + lock_timeout_s
     next_notice = started + _WAIT_NOTICE_EVERY_S

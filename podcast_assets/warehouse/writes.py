@@ -108,6 +108,7 @@ class BatchWriter:
         return False
 
     def flush(self) -> None:
+        """Write what is queued in one transaction; call once more after the last `add`."""
         if not self._pending:
             return
         with open_writer(self._path, self._lock_timeout_s) as con:
@@ -216,4 +217,5 @@ def _count(result: duckdb.DuckDBPyConnection) -> int:
 
 
 def _now() -> datetime:
+    """Timestamps are stored in UTC (TIMESTAMPTZ), whatever the machine's zone."""
     return datetime.now(UTC)
