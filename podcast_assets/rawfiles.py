@@ -11,6 +11,7 @@ nothing.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -55,6 +56,11 @@ class Collision:
         )
 
 
+Refusal = Collision | Unreadable
+"""An entry of the raw directory that is reported instead of read: callers use `.name`,
+`.episode_id` and `.reason` only."""
+
+
 def episode_id_for(file_name: str) -> str:
     """A slug of the name without extension; lossy names get a short hash so ids stay unique.
 
@@ -78,29 +84,25 @@ def sha256_file(path: Path, limit: int = MAX_FILE_BYTES) -> str:
     """The content hash planning compares: of the bytes, or of size and mtime when too large.
 
     A file over the limit is never read whole, so it is identified by its size and
-    modification time instead; its rejection is retried when either changes.
+    modification time instead; its rejection is retried when either changes. Reads go
+    through `read_raw_file`, so hashing is as bounded (and as FIFO-proof) as reading.
     """
-    try:
-        return hashlib.sha256(read_raw_file(path, limit)).hexdigest()
-    except FileTooLargeError:
-        info = path.stat()
-        signature = f"over-limit:{info.st_size}:{info.st_mtime_ns}"
-        return hashlib.sha256(signature.encode()).hexdigest()
+    return _identity(path, limit)[0]
 
 
 def read_raw_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
     """The file's bytes, refusing one too large to be an episode without reading it all.
 
-    `stat` refuses an ordinary big file before a byte is read (a 5 GB file is never
-    loaded); the read itself stops one byte past the limit, for files whose size `stat`
-    does not tell (`/proc`) or that grow while we read. Opened without following a link and
-    without blocking, then checked to be a regular file, so a FIFO never hangs us.
+    The entry is judged from `lstat`/`stat` before anything is opened (a FIFO or device is
+    never opened; a link must stay inside `path.parent`, the raw directory). `stat` refuses
+    an ordinary big file before a byte is read (a 5 GB file is never loaded); the read
+    itself stops one byte past the limit, for files whose size `stat` does not tell
+    (`/proc`) or that grow while we read. The open neither follows a link nor blocks, and
+    `fstat` re-checks the opened file, so swapping the entry after the check gains nothing.
     """
-    target = path
-    if path.is_symlink():  # allowed only to a file beside it, in the raw directory
-        target = path.resolve(strict=True)
-        if not target.is_relative_to(path.parent.resolve()):
-            raise ParseError(path.name, "is a symbolic link to a file outside the raw directory")
+    target, info = _regular_target(path, path.parent.resolve())
+    if info.st_size > limit:
+        raise FileTooLargeError(path.name, _too_big(info.st_size, limit))
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     with os.fdopen(os.open(target, flags), "rb") as handle:
         info = os.fstat(handle.fileno())
@@ -114,62 +116,49 @@ def read_raw_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
     return data
 
 
+def _identity(path: Path, limit: int) -> tuple[str, int]:
+    """Content hash and size from one bounded read (size of the bytes, not what `stat` says)."""
+    try:
+        data = read_raw_file(path, limit)
+    except FileTooLargeError:
+        info = path.stat()
+        signature = f"over-limit:{info.st_size}:{info.st_mtime_ns}"
+        return hashlib.sha256(signature.encode()).hexdigest(), info.st_size
+    return hashlib.sha256(data).hexdigest(), len(data)
+
+
 def _too_big(size: int | None, limit: int) -> str:
     what = f"{size:,} bytes" if size is not None else f"more than {limit:,} bytes"
     return f"file is {what}, over the {limit:,}-byte limit for one episode"
 
 
-def list_raw_files(raw_dir: Path) -> tuple[dict[str, Path], list[Refusal]]:
-    """episode_id -> path for every regular file in `raw_dir`, and the entries refused.
+def _regular_target(path: Path, root: Path) -> tuple[Path, os.stat_result]:
+    """What to open for `path` and its `lstat`, judged without opening anything.
 
-    Hidden files (editor swap files, `.DS_Store`) and sub-folders without an extension
-    ("archive") are not podcast files and are passed over. A regular file
-    claims its id before any refused entry does; when two files map to one id, the first in
-    name order keeps it and the other is reported, never dropped.
+    Raises ParseError (reason: what the entry is instead) unless it is a regular file inside
+    `root`, directly or through a link whose target stays inside; OSError if it cannot
+    be examined at all.
     """
-    owners: dict[str, Path] = {}
-    refusals: list[Refusal] = []
-    if not raw_dir.is_dir():
-        return owners, refusals
-    root = raw_dir.resolve()
-    entries = sorted((p for p in raw_dir.iterdir() if not p.name.startswith(".")), key=_name)
-    unreadable: list[Unreadable] = []
-    for path in entries:
-        if path.is_dir() and not path.is_symlink() and not Path(path.name).suffix:
-            continue  # a sub-folder ("archive"): the raw directory is flat, by design
-        why = _why_not_a_raw_file(path, root)
-        if why is not None:
-            unreadable.append(Unreadable(path.name, episode_id_for(path.name), why))
-            continue
-        episode_id = episode_id_for(path.name)
-        if episode_id in owners:
-            refusals.append(Collision(path.name, episode_id, owners[episode_id].name))
-        else:
-            owners[episode_id] = path
-    return owners, [*refusals, *unreadable]
-
-
-def _name(path: Path) -> str:
-    return path.name
-
-
-def _why_not_a_raw_file(path: Path, root: Path) -> str | None:
-    """None for a regular file inside `root` (directly, or through a link that stays in)."""
+    info = path.lstat()
+    if not stat.S_ISLNK(info.st_mode):
+        if not stat.S_ISREG(info.st_mode):
+            raise ParseError(path.name, f"is {_kind(info.st_mode)}, not a regular file")
+        return path, info
     try:
-        info = path.lstat()
-    except OSError as exc:
-        return f"cannot be examined ({exc.strerror or exc})"
-    if stat.S_ISLNK(info.st_mode):
-        try:
-            target = path.resolve(strict=True)
-        except (OSError, RuntimeError):
-            return "is a symbolic link to nothing (dangling)"
-        if not target.is_relative_to(root):
-            return "is a symbolic link to a file outside the raw directory"
-        info = target.stat()
-    if stat.S_ISREG(info.st_mode):
-        return None
-    return f"is {_kind(info.st_mode)}, not a regular file"
+        target = path.resolve(strict=True)
+    except (FileNotFoundError, NotADirectoryError):
+        raise ParseError(path.name, "is a symbolic link to nothing (dangling)") from None
+    except (RuntimeError, OSError) as exc:  # 3.11 raises RuntimeError for a loop, 3.13 ELOOP
+        if isinstance(exc, OSError) and exc.errno != errno.ELOOP:
+            raise
+        raise ParseError(path.name, "is a symbolic link that loops back on itself") from None
+    if not target.is_relative_to(root):
+        raise ParseError(path.name, "is a symbolic link to a file outside the raw directory")
+    info = target.lstat()  # resolved, so not a link itself (unless swapped since)
+    if not stat.S_ISREG(info.st_mode):
+        kind = _kind(info.st_mode)
+        raise ParseError(path.name, f"is a symbolic link to {kind}, not a regular file")
+    return target, info
 
 
 def _kind(mode: int) -> str:
@@ -184,6 +173,55 @@ def _kind(mode: int) -> str:
     return next((text for test, text in kinds if test(mode)), "not a regular file")
 
 
+def list_raw_files(raw_dir: Path) -> tuple[dict[str, Path], list[Refusal]]:
+    """episode_id -> path for every regular file in `raw_dir`, and the entries refused.
+
+    Hidden files (editor swap files, `.DS_Store`) and sub-folders without an extension
+    ("archive") are not podcast files and are passed over. Every other entry that is not a
+    regular file inside the directory is refused by name, from `lstat`/`stat` alone. A
+    regular file claims its id before any refused entry does (a folder `a.txt` never costs
+    `a.vtt` its id); when two files map to one id, the first in name order keeps it and the
+    other is reported, never dropped.
+    """
+    owners: dict[str, Path] = {}
+    refusals: list[Refusal] = []
+    if not raw_dir.is_dir():
+        return owners, refusals
+    root = raw_dir.resolve()
+    entries = sorted((p for p in raw_dir.iterdir() if not p.name.startswith(".")), key=_name)
+    unreadable: list[Unreadable] = []
+    for path in entries:
+        if _is_subfolder(path):
+            continue  # a sub-folder ("archive"): the raw directory is flat, by design
+        episode_id = episode_id_for(path.name)
+        try:
+            _regular_target(path, root)
+        except ParseError as exc:
+            unreadable.append(Unreadable(path.name, episode_id, exc.reason))
+            continue
+        except OSError as exc:
+            why = f"cannot be examined ({exc.strerror or exc})"
+            unreadable.append(Unreadable(path.name, episode_id, why))
+            continue
+        if episode_id in owners:
+            refusals.append(Collision(path.name, episode_id, owners[episode_id].name))
+        else:
+            owners[episode_id] = path
+    return owners, [*refusals, *unreadable]
+
+
+def _name(path: Path) -> str:
+    return path.name
+
+
+def _is_subfolder(path: Path) -> bool:
+    """A real directory (not a link) without an extension: a folder, not a misnamed file."""
+    try:
+        return stat.S_ISDIR(path.lstat().st_mode) and not Path(path.name).suffix
+    except OSError:
+        return False
+
+
 def scan_raw_dir(raw_dir: Path) -> tuple[list[RawFile], list[Refusal]]:
     """Every raw file with its content hash, in name order, and the entries refused.
 
@@ -194,16 +232,13 @@ def scan_raw_dir(raw_dir: Path) -> tuple[list[RawFile], list[Refusal]]:
     files: list[RawFile] = []
     for episode_id, path in paths.items():
         try:
-            sha = sha256_file(path)
-            size = path.stat().st_size
+            sha, size = _identity(path, MAX_FILE_BYTES)
         except ParseError as exc:  # swapped for something that is not a regular file
             refusals.append(Unreadable(path.name, episode_id, exc.reason))
             continue
         except OSError as exc:  # vanished, or unreadable
-            refusals.append(Unreadable(path.name, episode_id, f"cannot be read ({exc.strerror})"))
+            why = f"cannot be opened ({exc.strerror or exc})"
+            refusals.append(Unreadable(path.name, episode_id, why))
             continue
         files.append(RawFile(episode_id, str(path), path.name, sha, size))
     return files, refusals
-
-
-Refusal = Collision | Unreadable

@@ -20,10 +20,13 @@ SEED_TIMESTAMPED = "003_6dc2de23e6c008f7.txt"
 
 
 # Fixtures that load the spaCy pipeline or run the pipeline through Dagster: a test that uses
-# one (directly or through another fixture) is slow, whatever file it is in.
+# one (directly or through another fixture: `item.fixturenames` is the whole closure) is slow,
+# whatever file it is in. `nlp` is below; `sample_db` (test_views), `refreshed` (test_reliability)
+# and `baseline` (test_sensors) are built with `refreshed_seeds` or a Dagster run of the assets.
 _HEAVY_FIXTURES = frozenset({"nlp", "refreshed", "sample_db", "baseline"})
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by mark
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that needs the spaCy pipeline as slow, so the fast lane stays fast."""
     for item in items:
@@ -31,14 +34,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
-@pytest.fixture(autouse=True)
-def _fast_lane_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """In `-m "not slow"` (make test-fast), loading spaCy or starting a process fails the test.
+def _fast_lane(config: pytest.Config) -> bool:
+    """Whether this session leaves the slow tests out (`-m "not slow"`, as `make test-fast`)."""
+    return "not slow" in " ".join(str(config.getoption("markexpr", "") or "").split())
 
-    That is what keeps the lane honest: a new test that does either must be marked slow.
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_lane_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    """In the fast lane, loading spaCy or starting a process fails the test that does it.
+
+    That is what keeps the lane honest: a new test that does either, or uses a fixture that
+    does, must be marked slow. Session-scoped, so it is in place before any module fixture runs.
+    Cheap: spaCy is imported by the test modules anyway; nothing is patched in other sessions.
     """
-    if request.config.getoption("markexpr", "") != "not slow":
+    if not _fast_lane(request.config):
+        yield
         return
+    import multiprocessing.process
     import subprocess
 
     import spacy
@@ -48,8 +60,11 @@ def _fast_lane_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
             "the fast lane loads no spaCy pipeline and starts no process: mark this test slow"
         )
 
-    monkeypatch.setattr(spacy, "load", refuse)
-    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(spacy, "load", refuse)
+        patch.setattr(subprocess.Popen, "__init__", refuse)
+        patch.setattr(multiprocessing.process.BaseProcess, "start", refuse)
+        yield
 
 
 @pytest.fixture(scope="session")
