@@ -23,7 +23,8 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-## test-fast: pure functions and DuckDB only (no spaCy pipeline, no process started), < 30 s
+## test-fast: pure functions and DuckDB only: no spaCy pipeline, no process started (a guard in
+## conftest.py fails any test that does either); target under 30 s. CI runs `make test`.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 

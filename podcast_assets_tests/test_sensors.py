@@ -333,7 +333,11 @@ def test_sensor_skips_the_tick_while_another_process_holds_the_warehouse(world):
         tick = world.tick()
     finally:
         holder.terminate()
-        holder.wait(timeout=10)
+        try:
+            holder.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # seen once on a loaded machine: never leave it
+            holder.kill()
+            holder.wait(timeout=10)
     assert not tick.run_requests
     assert not tick.dynamic_partitions_requests
     assert tick.skip_message.startswith("warehouse locked by another process; next tick retries")
