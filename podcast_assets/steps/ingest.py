@@ -110,8 +110,11 @@ def ingest_files(
         try:
             raw = read_raw_file(path)
         except (OSError, ParseError) as exc:
-            reason = str(exc) if isinstance(exc, ParseError) else f"{path.name}: could not be read"
-            reason += "" if isinstance(exc, ParseError) else f" ({exc.strerror or exc})"
+            reason = (
+                str(exc)
+                if isinstance(exc, ParseError)
+                else f"{path.name}: could not be read ({exc.strerror or exc})"
+            )
             sha = _identity_hash(path)
             _reject(warehouse_path, lock_timeout_s, report, episode_id, path.name, sha, reason)
             continue
