@@ -28,9 +28,9 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 
-## ui: the Dagster UI on this code location, with the same instance `make run` records into
+## ui: the Dagster UI and daemon on this code location, with the instance `make run` records into
 ui: $(STAMP)
-	$(BIN)/dagster dev -w workspace.yaml
+	$(BIN)/podcast-assets ui -w workspace.yaml
 
 lint: $(STAMP)
 	$(BIN)/ruff check podcast_assets podcast_assets_tests benchmarks

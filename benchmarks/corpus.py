@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import json
 import random
 import re
 import sys
@@ -35,7 +36,12 @@ PLAIN_TRANSCRIPT = SourceFormat.PLAIN_TRANSCRIPT.value
 TIMESTAMPED_TRANSCRIPT = SourceFormat.TIMESTAMPED_TRANSCRIPT.value
 WEBVTT = SourceFormat.WEBVTT.value
 SUBRIP = SourceFormat.SUBRIP.value
-ALL_FORMATS: tuple[str, ...] = tuple(f.value for f in SourceFormat)
+PODCAST_JSON = SourceFormat.PODCAST_JSON.value
+HTML_TRANSCRIPT = SourceFormat.HTML_TRANSCRIPT.value
+# Every episode format (a feed is not an episode).
+ALL_FORMATS: tuple[str, ...] = tuple(
+    f.value for f in SourceFormat if f is not SourceFormat.RSS_FEED
+)
 
 # Mostly transcripts, since they carry the NLP cost; 3 of every 20 files are enriched pages.
 FORMAT_WEIGHTS: Mapping[str, int] = {
@@ -44,6 +50,8 @@ FORMAT_WEIGHTS: Mapping[str, int] = {
     TIMESTAMPED_TRANSCRIPT: 4,
     WEBVTT: 4,
     SUBRIP: 4,
+    PODCAST_JSON: 2,
+    HTML_TRANSCRIPT: 2,
 }
 NATURAL_EXTENSIONS: Mapping[str, str] = {
     ENRICHED_PAGE: ".md",
@@ -51,6 +59,8 @@ NATURAL_EXTENSIONS: Mapping[str, str] = {
     TIMESTAMPED_TRANSCRIPT: ".txt",
     WEBVTT: ".vtt",
     SUBRIP: ".srt",
+    PODCAST_JSON: ".json",
+    HTML_TRANSCRIPT: ".html",
 }
 MIN_TRANSCRIPT_WORDS = 6_000
 MAX_TRANSCRIPT_WORDS = 12_000
@@ -243,8 +253,10 @@ def _detect_seed_format(text: str) -> str | None:
     first = next((line for line in text.splitlines() if line.strip()), "")
     if _TS_LINE_RE.match(first):
         return TIMESTAMPED_TRANSCRIPT
-    if first.startswith("WEBVTT") or first.strip().isdigit():
-        return None  # subtitle seeds are not needed: cues are rebuilt from prose
+    if first.startswith(("WEBVTT", "{", "[", "<")) or first.strip().isdigit():
+        # Subtitle, JSON and HTML transcripts and feeds are not needed: the corpus is rebuilt
+        # from the prose of the plain and timestamped seeds and the analyser's pages.
+        return None
     return PLAIN_TRANSCRIPT
 
 
@@ -573,6 +585,30 @@ def _render_subrip(rng: random.Random, paras: Sequence[tuple[str, str]], plan: _
     return "\n\n".join(blocks) + "\n"
 
 
+def _render_json(rng: random.Random, paras: Sequence[tuple[str, str]], plan: _Plan) -> str:
+    # Hosts write a segment per phrase or per sentence, with the speaker on every one.
+    segments = [
+        {"speaker": speaker, "startTime": round(s, 3), "endTime": round(e, 3), "body": text}
+        for s, e, text, speaker in _timeline(rng, paras, rng.choice((40, 120)), 20)
+    ]
+    return json.dumps({"version": "1.0.0", "segments": segments}, indent=rng.choice((None, 2)))
+
+
+def _render_html(rng: random.Random, paras: Sequence[tuple[str, str]], plan: _Plan) -> str:
+    # The namespace's layout: a <cite> when the speaker changes, a <time> and a <p> per turn.
+    blocks: list[str] = []
+    previous = None
+    for s, _, text, speaker in _timeline(rng, paras, 320, 140):
+        if speaker != previous:
+            blocks.append(f"<cite>{html.escape(speaker)}:</cite>")
+            previous = speaker
+        minutes, seconds = divmod(int(s), 60)
+        blocks.append(f"<time>{minutes}:{seconds:02d}</time>")
+        blocks.append(f"<p>{html.escape(text, quote=False)}</p>")
+    body = "\n".join(blocks)
+    return f"<!DOCTYPE html>\n<html>\n<body>\n{body}\n</body>\n</html>\n"
+
+
 _TRANSCRIPT_RENDERERS: Mapping[
     str, Callable[[random.Random, Sequence[tuple[str, str]], _Plan], str]
 ] = {
@@ -580,6 +616,8 @@ _TRANSCRIPT_RENDERERS: Mapping[
     TIMESTAMPED_TRANSCRIPT: _render_timestamped,
     WEBVTT: _render_webvtt,
     SUBRIP: _render_subrip,
+    PODCAST_JSON: _render_json,
+    HTML_TRANSCRIPT: _render_html,
 }
 
 

@@ -112,7 +112,7 @@ def _bare(corpus: Path) -> None:
     """Child: the NLP limit. Texts are read and parsed before the clock starts."""
     from podcast_assets.defs.resources import SpacyResource
     from podcast_assets.extraction import load_pipeline
-    from podcast_assets.parsing import ParseError, parse_bytes
+    from podcast_assets.parsing import Feed, ParseError, parse_bytes
 
     texts: list[str] = []
     words = 0
@@ -121,7 +121,7 @@ def _bare(corpus: Path) -> None:
             parsed = parse_bytes(path.read_bytes(), path.name)
         except ParseError:
             continue
-        if parsed.segments:
+        if not isinstance(parsed, Feed) and parsed.segments:
             texts.append(parsed.transcript)
             words += parsed.word_count or 0
     config = SpacyResource()

@@ -97,6 +97,73 @@ def refresh(raw_dir: Path | None, warehouse_path: Path | None) -> None:
 
 
 @main.command()
+@click.argument("source")
+@click.option(
+    "--raw-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to save the feed and its transcripts [$PODCAST_RAW_DIR or data/raw].",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Only the transcripts of the feed's first N items (newest first in most feeds).",
+)
+@click.option("--timeout", "timeout_s", type=float, default=30.0, show_default=True)
+def fetch(source: str, raw_dir: Path | None, limit: int | None, timeout_s: float) -> None:
+    """Save the RSS feed at SOURCE (a URL or a file) and every transcript it links.
+
+    Files land in the raw directory, so the next refresh (or the sensor) ingests them, with
+    the show's name, episode numbers, dates and people taken from the feed. Exit 1 when any
+    download failed (each failure is one line); the others are saved all the same.
+    """
+    from podcast_assets.fetching import fetch as fetch_feed
+    from podcast_assets.parsing import ParseError
+
+    raw = settings.raw_dir(raw_dir)
+    raw.mkdir(parents=True, exist_ok=True)
+    try:
+        report = fetch_feed(source, raw, limit=limit, timeout_s=timeout_s)
+    except ParseError as exc:
+        click.echo(f"not a usable feed: {exc}", err=True)
+        sys.exit(ExitCode.REJECTED)
+    except (Exception, KeyboardInterrupt) as exc:
+        _fail(exc, "fetch")
+        return
+    # Each failure was printed to stderr as it happened, one line each.
+    click.echo(
+        f"fetched into {raw}: {len(report.saved)} saved, {len(report.unchanged)} unchanged, "
+        f"{len(report.failed)} failed"
+    )
+    if report.saved:
+        click.echo("next: `podcast-assets refresh` (or the sensor, if `make ui` is running)")
+    sys.exit(ExitCode.REJECTED if report.failed else ExitCode.OK)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve the UI on.")
+@click.option("--port", default=3000, show_default=True, type=int, help="Port of the UI.")
+@click.option(
+    "-w",
+    "--workspace",
+    default="workspace.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False, exists=True),
+    help="The Dagster workspace to load.",
+)
+def ui(host: str, port: int, workspace: str) -> None:
+    """The Dagster UI and daemon (sensor, schedule, run queue) on this code location.
+
+    What `dagster dev` runs, without its notice that `dg dev` supersedes it; Ctrl-C stops both.
+    """
+    from podcast_assets.devserver import serve
+
+    click.echo(f"Dagster UI: http://{host}:{port} (Ctrl-C stops the UI and the daemon)", err=True)
+    sys.exit(serve(workspace, host, port))
+
+
+@main.command()
 @click.argument("query", required=False)
 @_warehouse_option
 @click.option("--format", "fmt", type=click.Choice(_FORMATS), default="table", show_default=True)

@@ -7,7 +7,6 @@ import warnings
 import dagster as dg
 
 from podcast_assets.defs.assets import extract, ingest
-from podcast_assets.defs.checks import CHECKS
 from podcast_assets.defs.jobs import extract_job, refresh_job
 from podcast_assets.defs.maintenance import prune_job
 from podcast_assets.defs.resources import default_resources
@@ -22,9 +21,11 @@ warnings.filterwarnings(
 
 defs = dg.Definitions(
     assets=[ingest, extract],
-    asset_checks=CHECKS,
     jobs=[refresh_job, extract_job, prune_job],
     sensors=[raw_files_sensor],
     schedules=[nightly_refresh_schedule],
     resources=default_resources(),
+    # Steps run in the run's own process (see defs/jobs.py); this covers the UI's ad hoc
+    # "Materialize" runs too, which use the implicit asset job.
+    executor=dg.in_process_executor,
 )

@@ -5,11 +5,12 @@ Layout: `<out_dir>/<table>/<partition column>=<value>/data_0.parquet`, plus `_ma
 `read_parquet('<out_dir>/<table>/**/*.parquet', hive_partitioning = true)`.
 
 Partitioning: the per-episode tables are partitioned by `source_format`, joined from
-`episodes` onto segments, mentions, quotes and topics. That keeps the file count bounded (five
+`episodes` onto segments, mentions, quotes and topics. That keeps the file count bounded (seven
 formats, whatever the number of episodes) where `episode_id` would write one tiny file per
 episode and table, and it is the split consumers filter on: analyser rows (enriched_page) and
 our own NLP rows (transcripts) differ in meaning (`char_start`, `source`). `partition_state`
-is partitioned by `step`; the two small logs (`ingest_errors`, `removals`) are one file each.
+is partitioned by `step`; the two small logs (`ingest_errors`, `removals`) and the feed
+tables (`shows`, `feed_items`) are one file each.
 
 Consistency and safety: one read-only connection reads every table (a writer waits, as for
 any reader), so the files are one snapshot. They are written to a temporary sibling directory
@@ -64,7 +65,12 @@ def plan() -> list[TableExport]:
     """How each table is written (see the module docstring for why)."""
     partition_by = {"partition_state": "step", "ingest_errors": None, "removals": None}
     return [
-        TableExport(t, partition_by.get(t.name, "source_format" if t.partitioned else None))
+        TableExport(
+            t,
+            partition_by.get(
+                t.name, "source_format" if t.partitioned and t.key == "episode_id" else None
+            ),
+        )
         for t in TABLES
     ]
 

@@ -70,11 +70,31 @@ def identify(
     )
 
 
-def episode_key(identity: EpisodeIdentity, content_sha256: str) -> str:
-    """Files of one episode share this key; without show and number, identical bytes do."""
-    if identity.show and identity.episode_number is not None:
-        return f"{slugify(identity.show)}:{identity.episode_number}"
-    return f"sha256:{content_sha256[:16]}"
+def episode_key(
+    show: str | None,
+    episode_number: int | None,
+    feed_guid: str | None,
+    file_name: str,
+    same_content_key: str | None = None,
+) -> str:
+    """Files of one episode share this key.
+
+    `<show-slug>:<number>` when both are known (an enriched page and a transcript of it),
+    else `guid:<guid>` for a file its feed names, else the key of a file with the very same
+    bytes (a renamed copy), else `file:<stem>`: files whose names differ only by extension
+    (`ep.json`, `ep.srt`) are one episode.
+    """
+    if show and episode_number is not None:
+        return f"{slugify(show)}:{episode_number}"
+    if feed_guid:
+        return f"guid:{feed_guid}"
+    return same_content_key or f"file:{file_stem(file_name)}"
+
+
+def file_stem(file_name: str) -> str:
+    """What files of one episode share: the name without its extension, case-folded."""
+    dot = file_name.rfind(".")
+    return (file_name[:dot] if dot > 0 else file_name).casefold()
 
 
 def slugify(value: str) -> str:

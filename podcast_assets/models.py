@@ -15,13 +15,19 @@ from typing import Any
 
 
 class SourceFormat(StrEnum):
-    """The five input formats, recognised from content (every seed ends in `.txt`)."""
+    """The input formats, recognised from content (any extension, `.txt` included).
+
+    Every format but `rss_feed` is an episode; a feed describes a show and its episodes.
+    """
 
     ENRICHED_PAGE = "enriched_page"
     PLAIN_TRANSCRIPT = "plain_transcript"
     TIMESTAMPED_TRANSCRIPT = "timestamped_transcript"
     WEBVTT = "webvtt"
     SUBRIP = "subrip"
+    PODCAST_JSON = "podcast_json"
+    HTML_TRANSCRIPT = "html_transcript"
+    RSS_FEED = "rss_feed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ class Unreadable:
 
 @dataclass(frozen=True, slots=True)
 class Collision:
-    """A file whose episode id is already taken by another file (e.g. `a.vtt` and `a.srt`)."""
+    """A file whose episode id is already taken by another file (e.g. `a.vtt` and `A.vtt`)."""
 
     name: str
     episode_id: str
@@ -62,17 +62,23 @@ Refusal = Collision | Unreadable
 
 
 def episode_id_for(file_name: str) -> str:
-    """A slug of the name without extension; lossy names get a short hash so ids stay unique.
+    """A slug of the name: the stem for `.txt` (and no extension), else `<stem>-<extension>`.
 
-    `000_bd597d44d42fa029.txt` keeps its stem; `Ep 1 "O'Brien".vtt` becomes
-    `ep-1-o-brien-<8 hex>`, so names with quotes, spaces or SQL fragments are safe keys.
+    Shows publish one episode in several formats side by side (`ep.json`, `ep.srt`,
+    `ep.vtt`), so the extension is part of the id; `.txt` (what every format may be saved
+    as) is left out. The id depends on the name alone, so adding a sibling never renames
+    a partition. `000_bd597d44d42fa029.txt` keeps its stem; `Ep 1 "O'Brien".vtt` becomes
+    `ep-1-o-brien-vtt-<8 hex>`, so names with quotes, spaces or SQL fragments are safe keys.
     """
-    stem = Path(file_name).stem or file_name
-    if _SAFE_STEM.fullmatch(stem) and len(stem) <= _MAX_ID_CHARS:
-        return stem.lower()
-    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    path = Path(file_name)
+    stem = path.stem or file_name
+    extension = path.suffix.lower().lstrip(".") if path.stem else ""
+    base = stem if extension in ("", "txt") else f"{stem}-{extension}"
+    if _SAFE_STEM.fullmatch(base) and len(base) <= _MAX_ID_CHARS:
+        return base.lower()
+    ascii_stem = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9_]+", "-", ascii_stem.lower()).strip("-")[:_MAX_ID_CHARS]
-    digest = hashlib.sha256(stem.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    digest = hashlib.sha256(base.encode("utf-8", "surrogatepass")).hexdigest()[:8]
     return f"{slug}-{digest}" if slug else f"file-{digest}"
 
 

@@ -14,7 +14,7 @@ import fcntl
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import dagster as dg
@@ -158,21 +158,82 @@ def run_refresh(
     _sync_partitions(instance, [f.episode_id for f in files])
     order = instance.get_dynamic_partitions(EPISODE_PARTITIONS_NAME)
 
-    expected = steps.ingest.expected_rejections(plan.files[k] for k in plan.to_ingest)
-    for batch in plan_batches(plan, order, expected):
-        # Dagster's own wait for the writer slot is silent and deaf to signals: wait here.
-        recovery = wait_for_writer_slot(instance, timeout_s=lock_timeout_s, echo=echo)
-        summary.recovered_runs.extend(_recovered_lines(recovery))
-        echo(f"run: {batch.kind} for {len(batch.keys)} partition(s) [{batch.start} .. {batch.end}]")
-        result = _execute(defs, batch, instance, raw_dir, warehouse_path, lock_timeout_s)
-        summary.run_ids.append(result.run_id)
-        if not result.success:
-            _record_failure(summary, result, batch.keys, plan, warehouse_path, lock_timeout_s)
-            if summary.interrupted:
-                break
+    runner = _BatchRunner(defs, instance, raw_dir, warehouse_path, lock_timeout_s, echo, summary)
+    runner.run(plan, order)
+    if not summary.interrupted and plan.has_work:
+        # A feed written by this refresh marks the episodes it names stale: refresh those too,
+        # once, rather than leave them to the next refresh.
+        follow_up = _follow_up(plan, files, warehouse_path, lock_timeout_s)
+        if follow_up.has_work:
+            echo(f"feeds changed the metadata of {len(follow_up.stale_ingest)} episode(s)")
+            runner.run(follow_up, order)
+            plan = summary.plan = replace(
+                plan, stale_ingest=(*plan.stale_ingest, *follow_up.stale_ingest)
+            )
     _read_back(summary, plan, warehouse_path, lock_timeout_s)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+@dataclass
+class _BatchRunner:
+    """Launches the runs of a plan one at a time, recording what failed and why."""
+
+    defs: dg.Definitions
+    instance: dg.DagsterInstance
+    raw_dir: Path
+    warehouse_path: Path
+    lock_timeout_s: float
+    echo: Callable[[str], None]
+    summary: RefreshSummary
+
+    def run(self, plan: RefreshPlan, order: Sequence[str]) -> None:
+        summary = self.summary
+        expected = steps.ingest.expected_rejections(plan.files[k] for k in plan.to_ingest)
+        for batch in plan_batches(plan, order, expected):
+            # Dagster's own wait for the writer slot is silent and deaf to signals: wait here.
+            recovery = wait_for_writer_slot(
+                self.instance, timeout_s=self.lock_timeout_s, echo=self.echo
+            )
+            summary.recovered_runs.extend(_recovered_lines(recovery))
+            self.echo(
+                f"run: {batch.kind} for {len(batch.keys)} partition(s) "
+                f"[{batch.start} .. {batch.end}]"
+            )
+            result = _execute(
+                self.defs,
+                batch,
+                self.instance,
+                self.raw_dir,
+                self.warehouse_path,
+                self.lock_timeout_s,
+            )
+            summary.run_ids.append(result.run_id)
+            if not result.success:
+                _record_failure(
+                    summary, result, batch.keys, plan, self.warehouse_path, self.lock_timeout_s
+                )
+                if summary.interrupted:
+                    break
+
+
+def _follow_up(
+    plan: RefreshPlan, files: Sequence[RawFile], warehouse_path: Path, lock_timeout_s: float
+) -> RefreshPlan:
+    """The partitions that became stale during this refresh and that it has not run yet."""
+    with warehouse.open_reader(warehouse_path, lock_timeout_s) as con:
+        again = plan_refresh(
+            files,
+            warehouse.partition_states(con),
+            warehouse.rejections(con),
+            ingest_version=steps.ingest.CODE_VERSION,
+            extract_version=steps.extract.CODE_VERSION,
+        )
+    done = {*plan.to_ingest, *plan.to_extract_only}
+    return RefreshPlan(
+        stale_ingest=tuple(k for k in again.stale_ingest if k not in done),
+        files=plan.files,
+    )
 
 
 def _plan_and_prune(

@@ -26,7 +26,8 @@ class Table:
     grain: str  # first line of every description: what one row is
     description: str
     columns: tuple[Column, ...]
-    partitioned: bool = True  # rows are owned by one episode_id partition
+    partitioned: bool = True  # rows are owned by one partition (one raw file)
+    key: str = "episode_id"  # the column holding that partition's key
 
     @property
     def comment(self) -> str:
@@ -56,7 +57,7 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
 EPISODE_ID = Column(
     "episode_id",
     "VARCHAR",
-    "Partition key: a stable slug of the raw file name without its extension.",
+    "Partition key: a stable slug of the raw file name (`ep.txt` -> `ep`, `ep.srt` -> `ep-srt`).",
     nullable=False,
 )
 
@@ -64,7 +65,8 @@ EPISODES = Table(
     name="episodes",
     grain="One row per ingested raw file.",
     description=(
-        "Files of the same episode (an enriched page and a transcript of it) share `episode_key`."
+        "Files of the same episode (an enriched page and a transcript of it, or one "
+        "transcript in several formats) share `episode_key`."
     ),
     columns=(
         EPISODE_ID,
@@ -72,7 +74,7 @@ EPISODES = Table(
             "episode_key",
             "VARCHAR",
             "The episode's identity across files: `<show-slug>:<number>` when both are known, "
-            "else `sha256:<first 16 hex of the content>`.",
+            "else `guid:<feed item guid>`, else `file:<file name without extension>`.",
             nullable=False,
         ),
         Column(
@@ -81,18 +83,24 @@ EPISODES = Table(
             "Show name, from metadata or the transcript's own words (`show` is a DuckDB keyword).",
         ),
         Column("episode_number", "INTEGER", "Episode number within the show, when known."),
-        Column("title", "VARCHAR", "Episode title (enriched pages only)."),
-        Column("published_at", "TIMESTAMPTZ", "Publication time from the page's `date`."),
+        Column("title", "VARCHAR", "Episode title: the feed item's, or the enriched page's."),
+        Column(
+            "published_at",
+            "TIMESTAMPTZ",
+            "Publication time: the feed item's `pubDate`, or the enriched page's `date`.",
+        ),
         Column(
             "duration_seconds",
             "DOUBLE",
-            "Length in seconds: the page's `duration` (minutes) or the last timestamp.",
+            "Length in seconds: the page's `duration` (minutes), the last timestamp, or the "
+            "feed's `itunes:duration`.",
         ),
         Column("word_count", "INTEGER", "Words in the transcript; NULL when there is none."),
         Column(
             "source_format",
             "VARCHAR",
-            "enriched_page, plain_transcript, timestamped_transcript, webvtt or subrip.",
+            "enriched_page, plain_transcript, timestamped_transcript, webvtt, subrip, "
+            "podcast_json or html_transcript.",
             nullable=False,
         ),
         Column("source_file", "VARCHAR", "File name inside the raw directory.", nullable=False),
@@ -101,8 +109,35 @@ EPISODES = Table(
         Column("ingested_at", "TIMESTAMPTZ", "When this row was written.", nullable=False),
         Column("summary", "VARCHAR", "The analyser's summary (markdown), enriched pages only."),
         Column("tags", "VARCHAR[]", "The analyser's tags, enriched pages only."),
-        Column("host", "VARCHAR", "Host name as the transcript says it, when found."),
-        Column("guests", "VARCHAR[]", "Guest names, from the title or the transcript's intro."),
+        Column(
+            "host",
+            "VARCHAR",
+            "Host: the feed's `podcast:person` role host, else as the transcript says it.",
+        ),
+        Column(
+            "guests",
+            "VARCHAR[]",
+            "Guests: the feed item's `podcast:person` role guest, else from the title or intro.",
+        ),
+        Column(
+            "metadata_source",
+            "VARCHAR",
+            "Where show, number, title, date and people came from: feed, front_matter "
+            "(enriched page) or transcript (its own words).",
+            nullable=False,
+        ),
+        Column(
+            "feed_guid",
+            "VARCHAR",
+            "The `feed_items.guid` this file was matched to (by file name or guid), if any.",
+        ),
+        Column("timed", "BOOLEAN", "Every segment has a start time (cues, stamps, <time>).", False),
+        Column(
+            "speaker_count",
+            "INTEGER",
+            "Distinct named speakers in the segments (0 when the format names none).",
+            nullable=False,
+        ),
         Column(
             "front_matter",
             "JSON",
@@ -120,7 +155,12 @@ SEGMENTS = Table(
         Column("seq", "INTEGER", "0-based position of the segment in the episode.", False),
         Column("start_seconds", "DOUBLE", "Start time; NULL when the format has none."),
         Column("end_seconds", "DOUBLE", "End time; NULL when the format has none."),
-        Column("speaker", "VARCHAR", "Speaker (WebVTT voice tag); NULL when unknown."),
+        Column(
+            "speaker",
+            "VARCHAR",
+            "Speaker: voice tag, `Name:` label, JSON `speaker` or HTML `<cite>`; NULL when "
+            "unknown (`Unknown:` included).",
+        ),
         Column("char_start", "INTEGER", "Offset of the segment in the transcript text.", False),
         Column("text", "VARCHAR", "The segment's text.", False),
     ),
@@ -247,6 +287,81 @@ REMOVALS = Table(
     ),
 )
 
+FEED_ID = Column(
+    "feed_id",
+    "VARCHAR",
+    "Partition key of the feed file: a stable slug of its name (like `episodes.episode_id`).",
+    nullable=False,
+)
+
+SHOWS = Table(
+    name="shows",
+    grain="One row per RSS feed file in the raw directory.",
+    description="The channel of the feed: what the show says about itself.",
+    key="feed_id",
+    columns=(
+        FEED_ID,
+        Column("title", "VARCHAR", "The show's name (the channel's <title>)."),
+        Column("link", "VARCHAR", "The show's web page."),
+        Column("language", "VARCHAR", "The channel's <language>, e.g. en-us."),
+        Column("author", "VARCHAR", "itunes:author."),
+        Column("description", "VARCHAR", "The channel's description, as plain text."),
+        Column("image_url", "VARCHAR", "Cover art."),
+        Column("podcast_guid", "VARCHAR", "podcast:guid, the show's global id."),
+        Column("hosts", "VARCHAR[]", "Channel-level podcast:person names with role host."),
+        Column("items", "INTEGER", "Items with a guid (rows in feed_items).", False),
+        Column("problems", "VARCHAR[]", "Items or tags skipped, each with its reason."),
+        Column("source_file", "VARCHAR", "File name inside the raw directory.", False),
+        Column("content_sha256", "VARCHAR", "SHA-256 of the feed's bytes.", False),
+        Column("ingested_at", "TIMESTAMPTZ", "When this row was written.", False),
+    ),
+)
+
+FEED_ITEMS = Table(
+    name="feed_items",
+    grain="One row per <item> of a feed (per episode the show published).",
+    description=(
+        "Episodes take their metadata from here: a transcript file whose name is the file "
+        "name of the item's transcript or enclosure URL, or whose stem is its guid."
+    ),
+    key="feed_id",
+    columns=(
+        FEED_ID,
+        Column("guid", "VARCHAR", "The item's <guid>.", False),
+        Column("position", "INTEGER", "0-based position of the item in the feed.", False),
+        Column("show_name", "VARCHAR", "The feed's title."),
+        Column("title", "VARCHAR", "The episode's title."),
+        Column("published_at", "TIMESTAMPTZ", "pubDate."),
+        Column("episode_number", "INTEGER", "itunes:episode (or podcast:episode)."),
+        Column("season", "INTEGER", "itunes:season (or podcast:season)."),
+        Column("duration_seconds", "DOUBLE", "itunes:duration in seconds."),
+        Column("enclosure_url", "VARCHAR", "The audio file."),
+        Column("link", "VARCHAR", "The episode's web page."),
+        Column("description", "VARCHAR", "Show notes as plain text (at most 2,000 chars)."),
+        Column(
+            "transcripts",
+            "JSON",
+            'Every podcast:transcript: [{"url", "type", "language", "rel"}].',
+        ),
+        Column("persons", "JSON", 'Every podcast:person: [{"name", "role", "group", "href"}].'),
+        Column(
+            "hosts",
+            "VARCHAR[]",
+            "podcast:person names with role host (the item's, else the show's).",
+        ),
+        Column("guests", "VARCHAR[]", "podcast:person names with role guest."),
+        Column(
+            "file_names",
+            "VARCHAR[]",
+            "Names that identify this item's files: the file names of its transcript and "
+            "enclosure URLs, and its guid (a file whose stem is the guid).",
+        ),
+    ),
+)
+
 EPISODE_TABLES: tuple[Table, ...] = (EPISODES, SEGMENTS, MENTIONS, QUOTES, TOPICS)
-TABLES: tuple[Table, ...] = (*EPISODE_TABLES, INGEST_ERRORS, PARTITION_STATE, REMOVALS)
+FEED_TABLES: tuple[Table, ...] = (SHOWS, FEED_ITEMS)
+# Every table whose rows belong to one raw file's partition.
+PARTITION_TABLES: tuple[Table, ...] = (*FEED_TABLES, *EPISODE_TABLES)
+TABLES: tuple[Table, ...] = (*PARTITION_TABLES, INGEST_ERRORS, PARTITION_STATE, REMOVALS)
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}

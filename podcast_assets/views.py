@@ -61,7 +61,11 @@ VIEWS: tuple[View, ...] = (
     View(
         name="canonical_files",
         columns=(
-            ("episode_id", "The canonical file (partition) of this content."),
+            (
+                "episode_id",
+                "The file (partition) read for this episode: its transcript of record, or its "
+                "enriched page.",
+            ),
             ("episode_key", "The episode it belongs to (see `episode_catalog`)."),
             ("source_format", "Its format."),
         ),
@@ -80,15 +84,18 @@ VIEWS: tuple[View, ...] = (
             (
                 "episode_key",
                 "The episode's identity across files: `<show-slug>:<number>`, else "
-                "`sha256:<content prefix>`.",
+                "`guid:<feed item guid>`, else `file:<file name without extension>`.",
             ),
-            ("show_name", "Show name; the enriched page's when files disagree."),
+            (
+                "show_name",
+                "Show name: the feed's, else the enriched page's, else the transcript's.",
+            ),
             ("episode_number", "Episode number within the show, when known."),
-            ("title", "Episode title (from the enriched page)."),
-            ("published_at", "Publication time (from the enriched page)."),
+            ("title", "Episode title (from the feed or the enriched page)."),
+            ("published_at", "Publication time (from the feed or the enriched page)."),
             ("duration_seconds", "Longest duration any file of the episode states."),
             ("word_count", "Words in the episode's longest transcript; NULL without one."),
-            ("host", "Host name; the enriched page's when files disagree."),
+            ("host", "Host name: the feed's, else the enriched page's, else the transcript's."),
             (
                 "guests",
                 "Guest names from every file, sorted; spellings one letter apart are one guest "
@@ -101,6 +108,11 @@ VIEWS: tuple[View, ...] = (
             ("source_files", "Their file names, in the same order as `episode_ids`."),
             ("distinct_files", "Files with distinct content (a renamed copy does not count)."),
             ("first_ingested_at", "When the first file of the episode was ingested."),
+            (
+                "record_episode_id",
+                "The transcript of record: timed with speakers beats timed beats plain.",
+            ),
+            ("record_format", "Its source_format."),
         ),
     ),
     View(

@@ -17,6 +17,17 @@ SEED_ENRICHED_886 = "000_bd597d44d42fa029.txt"
 SEED_ENRICHED_881 = "001_d9628893f081d57c.txt"
 SEED_PLAIN_881 = "002_8b2825759835b94d.txt"
 SEED_TIMESTAMPED = "003_6dc2de23e6c008f7.txt"
+# The four seed files: what the end-to-end tests refresh. `data/raw` also holds a small feed
+# with a JSON and an HTML transcript of its show; `test_sample_data.py` refreshes all of it.
+SEED_FILES = (SEED_ENRICHED_886, SEED_ENRICHED_881, SEED_PLAIN_881, SEED_TIMESTAMPED)
+SEED_IDS = sorted(name.removesuffix(".txt") for name in SEED_FILES)
+
+
+def copy_seeds(raw: Path) -> None:
+    """The four seed files into a new raw directory."""
+    raw.mkdir(parents=True)
+    for name in SEED_FILES:
+        shutil.copyfile(SEEDS_DIR / name, raw / name)
 
 
 # Fixtures that load the spaCy pipeline or run the pipeline through Dagster: a test that uses
@@ -92,7 +103,7 @@ def nlp():
 def refreshed_seeds(
     root: Path, extra_files: Mapping[str, bytes] | None = None
 ) -> Iterator[tuple[Path, Path, Any, Any]]:
-    """(raw dir, warehouse, instance, summary): a copy of the samples (plus `extra_files`)
+    """(raw dir, warehouse, instance, summary): a copy of the seeds (plus `extra_files`)
     refreshed through Dagster into a new warehouse, with a temporary instance."""
     import dagster as dg
 
@@ -100,7 +111,7 @@ def refreshed_seeds(
     from podcast_assets.runner import run_refresh
 
     raw = root / "raw"
-    shutil.copytree(SEEDS_DIR, raw)
+    copy_seeds(raw)
     for name, data in (extra_files or {}).items():
         (raw / name).write_bytes(data)
     db = root / "warehouse.duckdb"

@@ -6,6 +6,8 @@ cannot hide behind matching stats.
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from collections import Counter
 from itertools import pairwise
@@ -81,6 +83,12 @@ def _spoken(path: Path) -> str:
         return "\n".join(VOICE_RE.sub("", c.raw_text) for c in webvtt.from_string(text))
     if fmt == "subrip":
         return "\n".join(s.content for s in srt.parse(text))
+    if fmt == "podcast_json":
+        return "\n".join(s["body"] for s in json.loads(text)["segments"])
+    if fmt == "html_transcript":
+        return "\n".join(
+            html.unescape(p) for p in re.findall(r"<p>(.*?)</p>", text, flags=re.DOTALL)
+        )
     return ""
 
 
@@ -131,7 +139,7 @@ def test_smaller_corpus_is_a_prefix(corpus, tmp_path):
     assert len(smaller) == 7
 
 
-@pytest.mark.parametrize("n", [5, 10, N])
+@pytest.mark.parametrize("n", [7, 10, N])
 def test_every_format_present(tmp_path, n):
     stats = generate_corpus(tmp_path, n, seed=3)
     assert {_format_of(p) for p in tmp_path.iterdir()} == set(ALL_FORMATS)
@@ -157,7 +165,10 @@ def test_content_matches_named_format(corpus):
             "webvtt": head.startswith("WEBVTT"),
             "subrip": bool(re.match(r"1\n\d\d:\d\d:\d\d,\d{3} --> ", head)),
             "timestamped_transcript": bool(re.match(r"\n\[\d\d:\d\d:\d\d\.\d{3} --> ", head)),
-            "plain_transcript": not re.match(r"---|WEBVTT|\d|\n\[", head),
+            "plain_transcript": not re.match(r"---|WEBVTT|\d|\n\[|\{|<", head),
+            "podcast_json": head.startswith('{"version": "1.0.0"')
+            or head.startswith('{\n  "version": "1.0.0"'),
+            "html_transcript": head.startswith("<!DOCTYPE html>"),
         }
         assert expected[_format_of(path)], path.name
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from dagster import AssetCheckSeverity
 
 from podcast_assets import warehouse
 from podcast_assets.defs.checks import CHECKS
-from podcast_assets.defs.resources import WarehouseResource
 from podcast_assets.schema import TABLES_BY_NAME
 
-CHECKS_BY_NAME = {next(iter(c.check_keys)).name: c for c in CHECKS}
+CHECKS_BY_NAME = {c.name: c for c in CHECKS}
 
 
 def evaluate(name: str, db):
-    return CHECKS_BY_NAME[name](warehouse=WarehouseResource(path=str(db)))
+    with warehouse.open_reader(db) as con:
+        return CHECKS_BY_NAME[name].run(con)
 
 
 def put(db, table: str, rows: list[dict], step: str = "extract") -> None:
@@ -74,12 +76,6 @@ MENTION = {
                 "source": "taxonomy",
             },
         ),
-        (
-            "mention_entities_are_in_gazetteer",
-            "mentions",
-            MENTION,
-            MENTION | {"entity": "Zyxwv Unknown Corp", "source": "spacy"},
-        ),
     ],
 )
 def test_checks_pass_on_good_rows_and_fail_on_bad(tmp_path, check, table, good, bad):
@@ -94,26 +90,66 @@ def test_checks_pass_on_good_rows_and_fail_on_bad(tmp_path, check, table, good, 
     assert failed.metadata["violations"].value >= 1
 
 
-def test_checks_unknown_entities_only_warn(tmp_path):
+def put_in_two_episodes(db, mentions: list[dict]) -> None:
+    """The same mentions in two episodes (two partitions, two episode keys)."""
+    with warehouse.open_writer(db) as con:
+        for eid in ("e1", "e2"):
+            episode = {
+                "episode_id": eid,
+                "episode_key": f"file:{eid}",
+                "source_format": "plain_transcript",
+                "source_file": f"{eid}.txt",
+                "content_sha256": eid,
+                "encoding": "utf-8",
+                "ingested_at": datetime.now(UTC),
+                "metadata_source": "transcript",
+                "timed": False,
+                "speaker_count": 0,
+            }
+            rows = {
+                "episodes": [episode],
+                "mentions": [m | {"episode_id": eid} for m in mentions],
+            }
+            tables = [TABLES_BY_NAME["episodes"], TABLES_BY_NAME["mentions"]]
+            warehouse.replace_partitions(
+                con, "extract", "x", tables, [warehouse.PartitionWrite(eid, "s", rows)]
+            )
+
+
+UNKNOWN_ORG = MENTION | {"entity": "Zyxwv Unknown Corp", "label": "ORG", "source": "spacy"}
+
+
+def test_checks_unknown_organisations_warn_when_two_episodes_mention_them(tmp_path):
     db = tmp_path / "w.duckdb"
-    put(db, "mentions", [MENTION | {"entity": "Zyxwv Unknown Corp", "source": "spacy"}])
-    result = evaluate("mention_entities_are_in_gazetteer", db)
+    put(db, "mentions", [UNKNOWN_ORG])  # one episode: not yet a candidate
+    assert evaluate("recurring_organisations_are_in_gazetteer", db).passed
+    put_in_two_episodes(db, [UNKNOWN_ORG, MENTION | {"label": "PRODUCT", "source": "spacy"}])
+    result = evaluate("recurring_organisations_are_in_gazetteer", db)
     assert not result.passed
     assert result.severity == AssetCheckSeverity.WARN
-    assert (
-        CHECKS_BY_NAME["mentions_are_unique"](warehouse=WarehouseResource(path=str(db))).severity
-        == AssetCheckSeverity.ERROR
-    )
+    assert result.metadata["sample"].data == [["Zyxwv Unknown Corp", "2", "2"]]
+    assert evaluate("mentions_are_unique", db).severity == AssetCheckSeverity.ERROR
+
+
+def test_checks_people_places_and_the_analyser_are_not_gazetteer_candidates(tmp_path):
+    db = tmp_path / "w.duckdb"
+    others = [
+        UNKNOWN_ORG | {"entity": "Zyxwv Person", "label": "PERSON"},
+        UNKNOWN_ORG | {"entity": "Zyxwv Town", "label": "GPE"},
+        UNKNOWN_ORG | {"entity": "Zyxwv Crude", "source": "analyzer"},
+    ]
+    put_in_two_episodes(db, others)
+    assert evaluate("recurring_organisations_are_in_gazetteer", db).passed
 
 
 def test_checks_report_five_offending_rows_but_every_unknown_entity(tmp_path):
     db = tmp_path / "w.duckdb"
-    unknown = [MENTION | {"entity": f"Zyxwv {i}", "source": "spacy"} for i in range(7)]
-    put(db, "mentions", unknown + [MENTION | {"entity": "", "source": "spacy"}] * 7)
-    gazetteer = evaluate("mention_entities_are_in_gazetteer", db).metadata
-    assert gazetteer["violations"].value == len(gazetteer["sample"].data) == 8
+    unknown = [UNKNOWN_ORG | {"entity": f"Zyxwv {i}"} for i in range(7)]
+    put_in_two_episodes(db, unknown + [MENTION | {"entity": "", "source": "spacy"}] * 7)
+    gazetteer = evaluate("recurring_organisations_are_in_gazetteer", db).metadata
+    assert gazetteer["violations"].value == len(gazetteer["sample"].data) == 7
     keys = evaluate("mention_keys_are_not_null", db).metadata
-    assert keys["violations"].value == 7
+    assert keys["violations"].value == 14
     assert len(keys["sample"].data) == 5
 
 
@@ -121,7 +157,7 @@ def test_checks_come_from_their_sql_files():
     from podcast_assets import sqlfiles
 
     assert sorted(CHECKS_BY_NAME) == [n.removeprefix("check_") for n in sqlfiles.names("check_")]
-    spec = next(iter(CHECKS_BY_NAME["episode_ids_are_unique"].check_specs))
+    spec = CHECKS_BY_NAME["episode_ids_are_unique"].spec
     assert spec.description == "No two rows share an episode_id."
     assert spec.asset_key.to_user_string() == "episodes"
 

@@ -20,13 +20,14 @@ from .conftest import REPO
 
 EXTRACT_VERSION = "1+gf3c9c2f7+t0ee3e43e"
 CHECKS = {
+    "feed_items": ["feed_items_are_unique"],
     "episodes": ["episode_ids_are_unique", "keys_are_not_null"],
     "segments": ["segment_times_are_ordered", "segments_are_contiguous"],
     "mentions": [
-        "mention_entities_are_in_gazetteer",
         "mention_keys_are_not_null",
         "mention_offsets_are_inside_the_transcript",
         "mentions_are_unique",
+        "recurring_organisations_are_in_gazetteer",
     ],
     "quotes": [
         "quote_keys_are_not_null",
@@ -38,11 +39,27 @@ CHECKS = {
 }
 EXPECTED = {
     "assets": {
-        "episodes": {
+        "shows": {
             "deps": [],
             "group": "ingestion",
             "kinds": ["duckdb"],
-            "code_version": "1",
+            "code_version": "2",
+            "partitions": "episodes",
+            "checks": [],
+        },
+        "feed_items": {
+            "deps": ["shows"],
+            "group": "ingestion",
+            "kinds": ["duckdb"],
+            "code_version": "2",
+            "partitions": "episodes",
+            "checks": CHECKS["feed_items"],
+        },
+        "episodes": {
+            "deps": ["feed_items"],
+            "group": "ingestion",
+            "kinds": ["duckdb"],
+            "code_version": "2",
             "partitions": "episodes",
             "checks": CHECKS["episodes"],
         },
@@ -50,7 +67,7 @@ EXPECTED = {
             "deps": ["episodes"],
             "group": "ingestion",
             "kinds": ["duckdb"],
-            "code_version": "1",
+            "code_version": "2",
             "partitions": "episodes",
             "checks": CHECKS["segments"],
         },
@@ -74,7 +91,15 @@ EXPECTED = {
         },
         "prune_job": {"assets": [], "ops": ["prune_partitions"], "partitions": None},
         "refresh_job": {
-            "assets": ["episodes", "mentions", "quotes", "segments", "topics"],
+            "assets": [
+                "episodes",
+                "feed_items",
+                "mentions",
+                "quotes",
+                "segments",
+                "shows",
+                "topics",
+            ],
             "ops": ["extract", "ingest"],
             "partitions": "episodes",
         },

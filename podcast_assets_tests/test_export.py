@@ -29,6 +29,9 @@ def episode(episode_id: str, fmt: str) -> dict[str, Any]:
         "content_sha256": f"sha-{episode_id}",
         "encoding": "utf-8",
         "ingested_at": NOW,
+        "metadata_source": "transcript",
+        "timed": False,
+        "speaker_count": 0,
         "tags": ["a", "b"],
         "front_matter": json.dumps({"title": "x"}),
     }

@@ -91,7 +91,8 @@ def test_parsing_plain_and_enriched_881_share_an_episode_key(seeds_dir):
     keys = set()
     for name in (SEED_ENRICHED_881, SEED_PLAIN_881):
         parsed = parse_bytes((seeds_dir / name).read_bytes(), name)
-        keys.add(episode_key(parsed.identity, "0" * 64))
+        identity = parsed.identity
+        keys.add(episode_key(identity.show, identity.episode_number, None, name))
     assert keys == {"super-data-science:881"}
 
 

@@ -43,6 +43,9 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "show_name": "Show",
         "episode_number": 1,
         "title": "One",
+        "metadata_source": "front_matter",
+        "timed": True,
+        "speaker_count": 0,
     }
     segments = [
         {"episode_id": eid, "seq": i, "char_start": i * 20, "start_seconds": i * 30.0, "text": t}

@@ -27,7 +27,9 @@ from podcast_assets.rawfiles import (
     ("name", "expected"),
     [
         ("000_bd597d44d42fa029.txt", "000_bd597d44d42fa029"),
-        ("Episode-12.vtt", "episode-12"),
+        ("Episode-12.vtt", "episode-12-vtt"),
+        ("episode-12.txt", "episode-12"),
+        ("buzzcast.SRT", "buzzcast-srt"),
         ("noext", "noext"),
     ],
 )
@@ -55,16 +57,29 @@ def test_rawfiles_lossy_slugs_do_not_collide():
     assert episode_id_for("a b.txt") != episode_id_for("a-b.txt")
 
 
+def test_rawfiles_one_episode_in_several_formats_is_several_partitions(tmp_path):
+    for name in ("ep1.json", "ep1.srt", "ep1.vtt", "ep1.txt"):
+        (tmp_path / name).write_text("x\n")
+    files, refusals = scan_raw_dir(tmp_path)
+    assert refusals == []
+    assert {f.name: f.episode_id for f in files} == {
+        "ep1.json": "ep1-json",
+        "ep1.srt": "ep1-srt",
+        "ep1.txt": "ep1",
+        "ep1.vtt": "ep1-vtt",
+    }
+
+
 def test_rawfiles_scan_reports_collisions_and_skips_hidden(tmp_path):
     (tmp_path / "ep1.vtt").write_text("WEBVTT\n")
-    (tmp_path / "ep1.srt").write_text("1\n")
+    (tmp_path / "EP1.vtt").write_text("WEBVTT\n")
     (tmp_path / ".DS_Store").write_bytes(b"\x00")
     (tmp_path / "sub").mkdir()
     files, collisions = scan_raw_dir(tmp_path)
-    assert [f.name for f in files] == ["ep1.srt"]
+    assert [f.name for f in files] == ["EP1.vtt"]
     assert len(files[0].content_sha256) == 64
-    assert [(c.name, c.taken_by) for c in collisions] == [("ep1.vtt", "ep1.srt")]
-    assert "already used by 'ep1.srt'" in collisions[0].reason
+    assert [(c.name, c.taken_by) for c in collisions] == [("ep1.vtt", "EP1.vtt")]
+    assert "already used by 'EP1.vtt'" in collisions[0].reason
 
 
 def _promptly(fn, *args, timeout=10.0, **kwargs):
@@ -208,11 +223,11 @@ def test_rawfiles_a_link_to_a_file_inside_the_directory_is_read(raw, target, con
     ids=["directory", "fifo", "link-outside", "dangling"],
 )
 def test_rawfiles_a_regular_file_keeps_its_id_beside_a_refused_entry(tmp_path, make):
-    make(tmp_path / "a.txt")  # sorts before a.vtt, but is not a file it may read
+    make(tmp_path / "a.VTT")  # sorts before a.vtt, but is not a file it may read
     (tmp_path / "a.vtt").write_text("WEBVTT\n")
     files, refusals = _promptly(scan_raw_dir, tmp_path)
-    assert [(f.episode_id, f.name) for f in files] == [("a", "a.vtt")]
-    assert [(r.name, r.episode_id) for r in refusals] == [("a.txt", "a")]
+    assert [(f.episode_id, f.name) for f in files] == [("a-vtt", "a.vtt")]
+    assert [(r.name, r.episode_id) for r in refusals] == [("a.VTT", "a-vtt")]
     assert not isinstance(refusals[0], Collision)
 
 

@@ -16,7 +16,7 @@ from podcast_assets.definitions import defs
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.runner import run_refresh
 
-from .conftest import SEEDS_DIR, refreshed_seeds
+from .conftest import SEED_IDS, refreshed_seeds
 
 BAD_FILES: dict[str, bytes] = {
     "empty.txt": b"",
@@ -36,7 +36,6 @@ EXPECTED_REASONS = {
     "evil-yaml.txt": "could not determine a constructor",
     "backwards.srt": "ends at 00:00:02,000 before it starts at 00:00:05,000",
 }
-SEED_IDS = sorted(p.stem for p in SEEDS_DIR.iterdir())
 
 # The real pipeline through Dagster (spaCy, runs), or a webserver process.
 pytestmark = pytest.mark.slow

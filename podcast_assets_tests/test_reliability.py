@@ -27,7 +27,7 @@ from podcast_assets.rawfiles import episode_id_for
 from podcast_assets.schema import EPISODE_TABLES, SEGMENTS
 from podcast_assets.views import VIEWS
 
-from .conftest import SEED_PLAIN_881, SEED_TIMESTAMPED, SEEDS_DIR
+from .conftest import SEED_PLAIN_881, SEED_TIMESTAMPED, SEEDS_DIR, copy_seeds
 
 pytestmark = pytest.mark.slow
 
@@ -336,7 +336,7 @@ def refreshed(tmp_path_factory) -> Iterator[dict[str, Any]]:
     """`podcast-assets refresh` of the samples plus a renamed copy, with a reader running."""
     root = tmp_path_factory.mktemp("reliability")
     raw, home = root / "raw", root / "dagster-home"
-    shutil.copytree(SEEDS_DIR, raw)
+    copy_seeds(raw)
     home.mkdir()
     for name, original in HOSTILE_COPIES.items():
         shutil.copyfile(SEEDS_DIR / original, raw / name)
@@ -428,7 +428,7 @@ def view_snapshot(db: Path) -> dict[str, list[str]]:
     """Every view's rows, minus the columns that name the files a row came from or say when
     they were ingested (a copy ingested a moment earlier may own an undated episode's time)."""
     out: dict[str, list[str]] = {}
-    drop = {"episode_id", "episode_ids", "source_files"}
+    drop = {"episode_id", "episode_ids", "source_files", "record_episode_id"}
     drop |= {"first_ingested_at", "first_seen", "last_seen"}
     with warehouse.open_reader(db) as con:
         for view in VIEWS:
@@ -563,7 +563,8 @@ def test_reliability_sql_delete_fails_clearly_and_changes_nothing(tmp_path):
         con.execute(
             "INSERT INTO episodes BY NAME SELECT 'p0' AS episode_id, 'k' AS episode_key, "
             "'plain_transcript' AS source_format, 'p0.txt' AS source_file, "
-            "'s' AS content_sha256, 'utf-8' AS encoding, now() AS ingested_at"
+            "'s' AS content_sha256, 'utf-8' AS encoding, now() AS ingested_at, "
+            "'transcript' AS metadata_source, false AS timed, 0 AS speaker_count"
         ).fetchall()
     result = run_cli(
         "sql", "DELETE FROM episodes", "--warehouse", str(db), cwd=tmp_path, home=tmp_path

@@ -26,11 +26,11 @@ from podcast_assets.defs.schedules import (
     nightly_refresh_schedule,
 )
 from podcast_assets.defs.sensors import raw_files_sensor
+from podcast_assets.rawfiles import episode_id_for
 from podcast_assets.settings import SCHEDULE_TZ
 
-from .conftest import SEED_PLAIN_881, SEEDS_DIR
+from .conftest import SEED_IDS, SEED_PLAIN_881, copy_seeds
 
-SEED_IDS = sorted(p.stem for p in SEEDS_DIR.iterdir())
 NIGHT = datetime(2026, 1, 2, 2, 0, tzinfo=UTC)
 
 # Dagster wiring on a real instance with the sample files ingested: seconds, not milliseconds.
@@ -80,7 +80,7 @@ class World:
 def fill_warehouse(raw: Path, db: Path) -> None:
     """What a successful refresh leaves: every file ingested and extracted at today's versions."""
     paths = sorted(raw.iterdir())
-    report = steps.ingest.ingest_files(db, [(p.stem, p) for p in paths])
+    report = steps.ingest.ingest_files(db, [(episode_id_for(p.name), p) for p in paths])
     assert not report.rejected
     with warehouse.open_writer(db) as con:
         warehouse.replace_partitions(
@@ -89,7 +89,9 @@ def fill_warehouse(raw: Path, db: Path) -> None:
             steps.extract.CODE_VERSION,
             steps.extract.TABLES,
             [
-                warehouse.PartitionWrite(p.stem, hashlib.sha256(p.read_bytes()).hexdigest())
+                warehouse.PartitionWrite(
+                    episode_id_for(p.name), hashlib.sha256(p.read_bytes()).hexdigest()
+                )
                 for p in paths
             ],
         )
@@ -97,8 +99,10 @@ def fill_warehouse(raw: Path, db: Path) -> None:
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
-    db = tmp_path_factory.mktemp("schedule-template") / "warehouse.duckdb"
-    fill_warehouse(SEEDS_DIR, db)
+    root = tmp_path_factory.mktemp("schedule-template")
+    copy_seeds(root / "raw")
+    fill_warehouse(root / "raw", root / "warehouse.duckdb")
+    db = root / "warehouse.duckdb"
     return db
 
 
@@ -106,7 +110,7 @@ def template(tmp_path_factory) -> Path:
 def world(template, tmp_path):
     """The sample files, refreshed, with their partitions registered."""
     raw = tmp_path / "raw"
-    shutil.copytree(SEEDS_DIR, raw)
+    copy_seeds(raw)
     db = tmp_path / "warehouse.duckdb"
     shutil.copy(template, db)
     with dg.instance_for_test() as instance:
@@ -118,7 +122,7 @@ def world(template, tmp_path):
 def empty_world(tmp_path):
     """The sample files, no warehouse yet, no partitions."""
     raw = tmp_path / "raw"
-    shutil.copytree(SEEDS_DIR, raw)
+    copy_seeds(raw)
     with dg.instance_for_test() as instance:
         yield World(raw, tmp_path / "warehouse.duckdb", instance)
 

@@ -24,14 +24,14 @@ from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
 from podcast_assets.defs.run_requests import RANGE_END_TAG, RANGE_START_TAG, TRIGGER_TAG
 from podcast_assets.defs.sensors import raw_files_sensor
+from podcast_assets.rawfiles import episode_id_for
 from podcast_assets.schema import EPISODE_TABLES
 
-from .conftest import SEED_ENRICHED_881, SEED_ENRICHED_886, SEEDS_DIR
+from .conftest import SEED_ENRICHED_881, SEED_ENRICHED_886, SEED_IDS, SEEDS_DIR, copy_seeds
 
 # Runs the real pipeline (spaCy included) and starts a lock-holding process.
 pytestmark = pytest.mark.slow
 
-SEED_IDS = sorted(p.stem for p in SEEDS_DIR.iterdir())
 ASSETS = ("episodes", "segments", "mentions", "quotes", "topics")
 
 
@@ -101,7 +101,7 @@ def baseline(tmp_path_factory):
     """The sample files, refreshed by the sensor's first tick; then a second tick."""
     root = tmp_path_factory.mktemp("sensor-baseline")
     raw = root / "raw"
-    shutil.copytree(SEEDS_DIR, raw)
+    copy_seeds(raw)
     db = root / "warehouse.duckdb"
     mp = pytest.MonkeyPatch()
     # The runs' resources resolve these at run time, as they do for `podcast-assets refresh`.
@@ -214,7 +214,7 @@ def test_sensor_gives_each_bad_file_its_own_run_and_good_new_files_one_range(wor
     shutil.copy(SEEDS_DIR / SEED_ENRICHED_886, world.raw / "zz-copy-a.txt")
     shutil.copy(SEEDS_DIR / SEED_ENRICHED_881, world.raw / "zz-copy-b.txt")
     tick = world.tick()
-    bad_ids = sorted(Path(n).stem for n in bad)
+    bad_ids = sorted(episode_id_for(n) for n in bad)
     assert partition_requests(tick, dg.AddDynamicPartitionsRequest) == [
         *bad_ids,
         "zz-copy-a",

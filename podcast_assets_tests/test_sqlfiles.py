@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from podcast_assets import sqlfiles, warehouse
+from podcast_assets.schema import PARTITION_TABLES
 from podcast_assets.views import VIEWS
 
 from .conftest import REPO
@@ -47,16 +48,18 @@ def test_sqlfiles_a_check_starts_with_what_it_asserts_then_its_settings(name):
     text = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
     query = sqlfiles.load(name)
     assert query.summary.startswith(text.splitlines()[0].removeprefix("-- "))
-    assert query.settings["asset"] in {"episodes", "segments", "mentions", "quotes", "topics"}
+    assert query.settings["asset"] in {t.name for t in PARTITION_TABLES}
     assert set(query.settings) <= set(sqlfiles.SETTING_KEYS)
     assert ":" not in query.summary.split(" ")[0]  # a setting never leaks into the description
 
 
 def test_sqlfiles_load_splits_summary_settings_and_statement():
-    query = sqlfiles.load("check_mention_entities_are_in_gazetteer")
+    query = sqlfiles.load("check_recurring_organisations_are_in_gazetteer")
     assert query.summary == (
-        "Warns about canonical entities the gazetteer does not know (candidates for "
-        "`podcast-assets gazetteer suggest`); the analyser's crude first pass is not counted."
+        "Warns about organisations and products that two or more episodes mention but the "
+        "gazetteer does not know: the candidates worth adding (`podcast-assets gazetteer "
+        "suggest`). People, places and names one episode drops are open-ended and not "
+        "counted, nor is the analyser's crude first pass."
     )
     assert dict(query.settings) == {
         "asset": "mentions",
@@ -64,7 +67,7 @@ def test_sqlfiles_load_splits_summary_settings_and_statement():
         "sample": "all",
         "parameters": "gazetteer_names",
     }
-    assert query.sql.startswith("SELECT entity") and not query.sql.endswith(";")
+    assert query.sql.startswith("SELECT m.entity") and not query.sql.endswith(";")
     with pytest.raises(TypeError):
         query.settings["asset"] = "episodes"  # type: ignore[index]
 

@@ -34,6 +34,9 @@ def episode(episode_id: str, key: str, fmt: str, sha: str, **extra: Any) -> dict
         "content_sha256": sha,
         "encoding": "utf-8",
         "ingested_at": INGESTED,
+        "metadata_source": "front_matter" if fmt == "enriched_page" else "transcript",
+        "timed": False,
+        "speaker_count": 0,
         **extra,
     }
 
@@ -357,7 +360,13 @@ def snapshot(db: Path) -> dict[str, list[tuple]]:
     for view in VIEWS:
         rows = query(db, f"SELECT * FROM {view.name}")
         for r in rows:
-            for col in ("episode_id", "episode_ids", "source_files", "first_ingested_at"):
+            for col in (
+                "episode_id",
+                "episode_ids",
+                "source_files",
+                "first_ingested_at",
+                "record_episode_id",
+            ):
                 r.pop(col, None)
         out[view.name] = sorted(repr(sorted(r.items())) for r in rows)
     return out

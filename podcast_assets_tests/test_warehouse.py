@@ -109,7 +109,7 @@ def test_warehouse_describes_only_its_own_tables_and_views(tmp_path):
 
 
 # Every name `podcast_assets.warehouse` offered before it became a package, minus the two
-# helpers only tests used (`table`, `table_counts`).
+# helpers only tests used (`table`, `table_counts`), plus the feed reads and staleness.
 PUBLIC_NAMES = (
     "DEFAULT_LOCK_TIMEOUT_S",
     "BatchWriter",
@@ -120,8 +120,11 @@ PUBLIC_NAMES = (
     "clear_rejections",
     "describe",
     "ensure_schema",
+    "episode_keys_by_content",
     "load_episodes",
+    "load_feed_items",
     "load_segments",
+    "mark_stale",
     "open_reader",
     "open_writer",
     "partition_states",

@@ -1,6 +1,7 @@
-"""The asset graph: episodes -> segments -> mentions / quotes / topics.
+"""The asset graph: shows / feed_items -> episodes -> segments -> mentions / quotes / topics.
 
-Two steps, each one op: `ingest` parses a file once and writes both of its tables;
+Two steps, each one op: `ingest` parses a file once and writes its tables (an episode's
+`episodes` and `segments`, or a feed's `shows` and `feed_items`);
 `extract` runs spaCy once over a transcript and writes all three of its tables. The
 domain modules (`steps.ingest`, `steps.extract`) do the work; this file only wires them to Dagster,
 turns rejected files into failed partitions, and reports metadata.
@@ -15,11 +16,20 @@ import dagster as dg
 import duckdb
 
 from podcast_assets import steps
+from podcast_assets.defs.checks import check_specs, run_checks
 from podcast_assets.defs.partitions import episode_partitions
 from podcast_assets.defs.recovery import WRITER_POOL
 from podcast_assets.defs.resources import RawFilesResource, SpacyResource, WarehouseResource
 from podcast_assets.rawfiles import list_raw_files
-from podcast_assets.schema import EPISODES, MENTIONS, QUOTES, SEGMENTS, TOPICS, Table
+from podcast_assets.schema import (
+    EPISODES,
+    FEED_ITEMS,
+    MENTIONS,
+    SEGMENTS,
+    SHOWS,
+    TOPICS,
+    Table,
+)
 
 OWNERS = ["team:podcast-data"]
 INGESTION_GROUP = "ingestion"
@@ -27,6 +37,9 @@ EXTRACTION_GROUP = "extraction"
 # Below this many transcripts, starting spaCy worker processes costs more than it saves.
 _MIN_TRANSCRIPTS_FOR_WORKERS = 4
 _PREVIEW_ROWS = 5
+# Past this many partitions in one run (a backfill), partitions get row counts but no preview:
+# the previews would dwarf the run's event log.
+_MAX_PREVIEWED_PARTITIONS = 200
 
 
 @contextlib.contextmanager
@@ -99,10 +112,24 @@ def table_spec(
     name="ingest",
     specs=[
         table_spec(
+            SHOWS,
+            group=INGESTION_GROUP,
+            code_version=steps.ingest.CODE_VERSION,
+            kinds={"duckdb"},
+        ),
+        table_spec(
+            FEED_ITEMS,
+            group=INGESTION_GROUP,
+            code_version=steps.ingest.CODE_VERSION,
+            kinds={"duckdb"},
+            deps=[SHOWS.name],
+        ),
+        table_spec(
             EPISODES,
             group=INGESTION_GROUP,
             code_version=steps.ingest.CODE_VERSION,
             kinds={"duckdb"},
+            deps=[FEED_ITEMS.name],
         ),
         table_spec(
             SEGMENTS,
@@ -112,14 +139,15 @@ def table_spec(
             deps=[EPISODES.name],
         ),
     ],
+    check_specs=check_specs(steps.ingest.TABLES),
     **_STEP_SETTINGS,
 )
 def ingest(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
     raw_files: RawFilesResource,
-) -> Iterator[dg.MaterializeResult]:
-    """Parse each raw file of the partitions and replace their `episodes`/`segments` rows."""
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Parse each raw file of the partitions and replace its rows (episode or feed tables)."""
     keys = context.partition_keys
     paths, _ = list_raw_files(raw_files.directory)
     missing = [k for k in keys if k not in paths]
@@ -139,14 +167,15 @@ def ingest(
             description="Rejected: " + "; ".join(problems),
             metadata={"rejected_files": dg.MetadataValue.json(problems)},
         )
+    formats: dict[str, dg.MetadataValue] = {"formats": dg.MetadataValue.json(report.formats)}
     with warehouse.reader() as con:
-        previews = {t.name: _preview(con, t, keys) for t in steps.ingest.TABLES}
-    for table in steps.ingest.TABLES:
-        yield dg.MaterializeResult(
-            asset_key=table.name,
-            metadata=_row_metadata(keys, report.rows[table.name], previews[table.name])
-            | {"formats": dg.MetadataValue.json(report.formats)},
-        )
+        _add_partition_metadata(context, con, steps.ingest.TABLES, keys)
+        for table in steps.ingest.TABLES:
+            yield dg.MaterializeResult(
+                asset_key=table.name,
+                metadata=_run_metadata(keys, report.rows[table.name]) | formats,
+            )
+        yield from run_checks(con, steps.ingest.TABLES)
 
 
 @dg.multi_asset(
@@ -159,15 +188,16 @@ def ingest(
             kinds={"duckdb", "spacy"},
             deps=[SEGMENTS.name, EPISODES.name],
         )
-        for t in (MENTIONS, QUOTES, TOPICS)
+        for t in steps.extract.TABLES
     ],
+    check_specs=check_specs(steps.extract.TABLES),
     **_STEP_SETTINGS,
 )
 def extract(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
     nlp: SpacyResource,
-) -> Iterator[dg.MaterializeResult]:
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Run spaCy once over each transcript and load the analyser's data for enriched pages."""
     keys = context.partition_keys
     n_process = nlp.n_process if len(keys) >= _MIN_TRANSCRIPTS_FOR_WORKERS else 1
@@ -187,54 +217,74 @@ def extract(
             + ", ".join(report.missing)
             + " (materialize `episodes` for these partitions first)"
         )
+    extra = {
+        MENTIONS.name: {
+            "top_entities": _top_table(report.top_entities, "entity"),
+            "words": dg.MetadataValue.int(report.words),
+        },
+        TOPICS.name: {"top_topics": _top_table(report.top_topics, "topic")},
+    }
     with warehouse.reader() as con:
-        previews = {t.name: _preview(con, t, keys) for t in steps.extract.TABLES}
-    words = dg.MetadataValue.int(report.words)
-    yield dg.MaterializeResult(
-        asset_key=MENTIONS.name,
-        metadata=_row_metadata(keys, report.rows[MENTIONS.name], previews[MENTIONS.name])
-        | {"top_entities": _top_table(report.top_entities, "entity"), "words": words},
-    )
-    yield dg.MaterializeResult(
-        asset_key=QUOTES.name,
-        metadata=_row_metadata(keys, report.rows[QUOTES.name], previews[QUOTES.name]),
-    )
-    yield dg.MaterializeResult(
-        asset_key=TOPICS.name,
-        metadata=_row_metadata(keys, report.rows[TOPICS.name], previews[TOPICS.name])
-        | {"top_topics": _top_table(report.top_topics, "topic")},
-    )
+        _add_partition_metadata(context, con, steps.extract.TABLES, keys)
+        for table in steps.extract.TABLES:
+            yield dg.MaterializeResult(
+                asset_key=table.name,
+                metadata=_run_metadata(keys, report.rows[table.name]) | extra.get(table.name, {}),
+            )
+        yield from run_checks(con, steps.extract.TABLES)
 
 
-def _row_metadata(
-    keys: Sequence[str], rows_written: int, preview: dg.MetadataValue
-) -> dict[str, dg.MetadataValue]:
-    metadata: dict[str, dg.MetadataValue] = {
+def _run_metadata(keys: Sequence[str], rows_written: int) -> dict[str, dg.MetadataValue]:
+    """What the run did to a table: on every partition's event, next to the partition's own."""
+    return {
         "rows_written_in_run": dg.MetadataValue.int(rows_written),
         "partitions_in_run": dg.MetadataValue.int(len(keys)),
-        "preview": preview,
     }
-    if len(keys) == 1:
-        # Only a one-partition run knows the partition's own row count.
-        metadata["dagster/row_count"] = dg.MetadataValue.int(rows_written)
-    return metadata
 
 
-def _preview(con: duckdb.DuckDBPyConnection, table: Table, keys: Sequence[str]) -> dg.MetadataValue:
-    """The first rows of these partitions, as a table on the asset's page."""
+def _add_partition_metadata(
+    context: dg.AssetExecutionContext,
+    con: duckdb.DuckDBPyConnection,
+    tables: Sequence[Table],
+    keys: Sequence[str],
+) -> None:
+    """Each partition's own row count and first rows, on that partition's materialization."""
+    for table in tables:
+        counts = dict(
+            con.execute(
+                f"SELECT {table.key}, count(*) FROM {table.name} "
+                f"WHERE list_contains(?, {table.key}) GROUP BY 1",
+                [list(keys)],
+            ).fetchall()
+        )
+        previews = _previews(con, table, keys) if len(keys) <= _MAX_PREVIEWED_PARTITIONS else {}
+        for key in keys:
+            metadata: dict[str, dg.MetadataValue] = {
+                "dagster/row_count": dg.MetadataValue.int(counts.get(key, 0))
+            }
+            if key in previews:
+                metadata["preview"] = previews[key]
+            context.add_asset_metadata(metadata, asset_key=table.name, partition_key=key)
+
+
+def _previews(
+    con: duckdb.DuckDBPyConnection, table: Table, keys: Sequence[str]
+) -> dict[str, dg.MetadataValue]:
+    """The first rows of each partition, as a table on the partition's page."""
     columns = [c for c in table.columns if c.type not in ("JSON",)][:8]
     rows = con.execute(
-        f"SELECT {', '.join(c.name for c in columns)} FROM {table.name} "
-        "WHERE list_contains(?, episode_id) LIMIT ?",
+        f"SELECT {table.key}, {', '.join(c.name for c in columns)} FROM {table.name} "
+        f"WHERE list_contains(?, {table.key}) "
+        f"QUALIFY row_number() OVER (PARTITION BY {table.key}) <= ?",
         [list(keys), _PREVIEW_ROWS],
     ).fetchall()
-    return dg.MetadataValue.table(
-        records=[
-            dg.TableRecord({c.name: _cell(v) for c, v in zip(columns, row, strict=True)})
-            for row in rows
-        ],
-        schema=dg.TableSchema(columns=[dg.TableColumn(name=c.name, type=c.type) for c in columns]),
-    )
+    records: dict[str, list[dg.TableRecord]] = {}
+    for key, *values in rows:
+        records.setdefault(key, []).append(
+            dg.TableRecord({c.name: _cell(v) for c, v in zip(columns, values, strict=True)})
+        )
+    schema = dg.TableSchema(columns=[dg.TableColumn(name=c.name, type=c.type) for c in columns])
+    return {key: dg.MetadataValue.table(records=r, schema=schema) for key, r in records.items()}
 
 
 def _cell(value: object) -> str | int | float | bool | None:

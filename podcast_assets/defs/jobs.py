@@ -1,4 +1,10 @@
-"""Jobs: the whole graph, and extraction alone (for when only its logic changed)."""
+"""Jobs: the whole graph, and extraction alone (for when only its logic changed).
+
+Both run their steps in the run's own process: the two steps run one after the other anyway
+(`extract` needs `ingest`'s rows, and one writer at a time holds the warehouse), so a process
+per step would only add Dagster's start-up cost, twice per run. Extraction still forks its
+own spaCy workers for big runs.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ refresh_job = dg.define_asset_job(
     selection=dg.AssetSelection.all(),
     partitions_def=episode_partitions,
     description="Ingest and extract the selected episode partitions (the main job).",
+    executor_def=dg.in_process_executor,
 )
 
 extract_job = dg.define_asset_job(
@@ -19,4 +26,5 @@ extract_job = dg.define_asset_job(
     selection=dg.AssetSelection.groups(EXTRACTION_GROUP),
     partitions_def=episode_partitions,
     description="Re-run extraction only, e.g. after the gazetteer or taxonomy changed.",
+    executor_def=dg.in_process_executor,
 )

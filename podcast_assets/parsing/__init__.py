@@ -1,4 +1,4 @@
-"""Raw bytes to a `ParsedEpisode`: decoding, format recognition and the five parsers.
+"""Raw bytes to a `ParsedEpisode`: decoding, format recognition and one parser per format.
 
 Every file may end in `.txt`, so the format is recognised from content alone. Anything we
 cannot read raises `ParseError` whose message names the file and the specific reason; the
@@ -13,6 +13,7 @@ import re
 
 from podcast_assets.models import ParsedEpisode, SourceFormat
 from podcast_assets.parsing.errors import MAX_FILE_BYTES, ParseError
+from podcast_assets.parsing.feeds import Feed, looks_like_feed, parse_feed
 from podcast_assets.parsing.frontmatter import (
     MAX_YAML_ALIASES,
     MAX_YAML_DEPTH,
@@ -20,6 +21,8 @@ from podcast_assets.parsing.frontmatter import (
     MAX_YAML_VALUES,
     parse_enriched,
 )
+from podcast_assets.parsing.html_transcripts import parse_html_transcript
+from podcast_assets.parsing.json_transcripts import parse_json_transcript
 from podcast_assets.parsing.transcripts import (
     BRACKET_CUE,
     parse_bracketed,
@@ -35,20 +38,25 @@ __all__ = [
     "MAX_YAML_TEXT_CHARS",
     "MAX_YAML_VALUES",
     "PARSER_VERSION",
+    "Feed",
     "ParseError",
     "decode",
     "detect_format",
+    "looks_like_feed",
     "parse_bytes",
 ]
 
 # Bump when parsing changes what lands in `episodes`/`segments`: partitions become stale.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _SRT_START = re.compile(r"\A\s*\d+\s*\r?\n\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->")
 
 
-def parse_bytes(raw: bytes, source_file: str) -> ParsedEpisode:
+def parse_bytes(raw: bytes, source_file: str) -> ParsedEpisode | Feed:
     """Decode, recognise and parse one raw file; every failure is a `ParseError`.
+
+    An episode's file gives a `ParsedEpisode`; an RSS feed (recognised from content too)
+    gives a `Feed`, whose items name the episodes it describes.
 
     Parsers and the libraries under them (yaml, srt, webvtt-py) raise whatever a malformed
     file provokes (OverflowError, ValueError, RecursionError, ...); callers skip only a
@@ -56,7 +64,13 @@ def parse_bytes(raw: bytes, source_file: str) -> ParsedEpisode:
     """
     try:
         text, encoding = decode(raw, source_file)
-        return _PARSERS[detect_format(text)](text, encoding, source_file)
+        fmt = detect_format(text)
+        if fmt is SourceFormat.RSS_FEED:
+            return parse_feed(raw, source_file)
+        parsed = _PARSERS[fmt](text, encoding, source_file)
+        if not parsed.segments and fmt is not SourceFormat.ENRICHED_PAGE:
+            raise ParseError(source_file, f"{fmt} file has no text in any of its cues or lines")
+        return parsed
     except ParseError:
         raise
     except MemoryError as exc:
@@ -103,12 +117,20 @@ def decode(raw: bytes, source_file: str) -> tuple[str, str]:
 
 
 def detect_format(text: str) -> SourceFormat:
-    """Recognise the format from the first lines; plain text is the fallback."""
+    """Recognise the format from the first characters; plain text is the fallback.
+
+    JSON and markup are told by their first character, so a JSON or HTML file that is not a
+    transcript gets that format's specific error instead of being read as plain text.
+    """
     head = text.lstrip()
     if head.startswith("---\n") or head.startswith("---\r\n"):
         return SourceFormat.ENRICHED_PAGE
     if head.startswith("WEBVTT"):
         return SourceFormat.WEBVTT
+    if head.startswith(("{", "[")) and not BRACKET_CUE.match(head.split("\n", 1)[0]):
+        return SourceFormat.PODCAST_JSON
+    if head.startswith("<"):
+        return SourceFormat.RSS_FEED if looks_like_feed(head) else SourceFormat.HTML_TRANSCRIPT
     if _SRT_START.match(text):
         return SourceFormat.SUBRIP
     lines = [ln for ln in head.splitlines()[:50] if ln.strip()]
@@ -123,4 +145,6 @@ _PARSERS = {
     SourceFormat.TIMESTAMPED_TRANSCRIPT: parse_bracketed,
     SourceFormat.WEBVTT: parse_webvtt,
     SourceFormat.SUBRIP: parse_subrip,
+    SourceFormat.PODCAST_JSON: parse_json_transcript,
+    SourceFormat.HTML_TRANSCRIPT: parse_html_transcript,
 }

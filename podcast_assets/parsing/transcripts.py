@@ -1,4 +1,9 @@
-"""Transcripts: plain text, `[hh:mm:ss --> hh:mm:ss]` lines, WebVTT and SubRip, to segments."""
+"""Transcripts: plain text, `[hh:mm:ss --> hh:mm:ss]` lines, WebVTT and SubRip, to segments.
+
+Speaker labels written into the text (`Name:`, `>> Name:`, `- Name:`) are taken off and
+become `speaker` (see `speakers.py`); a cue whose later line opens with a label or a dialogue
+mark is two utterances, each a segment with the cue's times.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import webvtt
 from podcast_assets.identity import identify
 from podcast_assets.models import ParsedEpisode, SourceFormat, segments_from_texts
 from podcast_assets.parsing.errors import ParseError
+from podcast_assets.parsing.speakers import assign_speakers, split_label
 
 # Plain transcripts sometimes arrive as one giant line; keep segments reviewable.
 _MAX_SEGMENT_CHARS = 2000
@@ -18,17 +24,24 @@ BRACKET_CUE = re.compile(
     r"(?P<end>\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,3})?)\]\s?(?P<text>.*)$"
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# SubRip's formatting tags (<i>, <b>, <font ...>) and ASS overrides ({\an8}).
+_SRT_TAG = re.compile(r"</?[a-zA-Z][^>]*>|\{\\[^}]*\}")
 
 
 def parse_plain(text: str, encoding: str, source_file: str) -> ParsedEpisode:
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
     texts: list[str] = []
-    for line in text.split("\n"):
-        line = line.strip()
-        if line:
-            texts.extend(_split_long(line))
+    speakers: list[str | None] = []
+    for line, speaker in zip(*assign_speakers(lines), strict=True):
+        if line:  # a label alone on its line names the speaker of the lines that follow
+            pieces = _split_long(line)
+            texts.extend(pieces)
+            speakers.extend([speaker] * len(pieces))
     if not texts:
         raise ParseError(source_file, "file has no text")
-    return _transcript(SourceFormat.PLAIN_TRANSCRIPT, encoding, texts)
+    return build_transcript(
+        SourceFormat.PLAIN_TRANSCRIPT, encoding, texts, speakers=_if_any(speakers)
+    )
 
 
 def parse_bracketed(text: str, encoding: str, source_file: str) -> ParsedEpisode:
@@ -51,7 +64,7 @@ def parse_bracketed(text: str, encoding: str, source_file: str) -> ParsedEpisode
             texts.append(cue_text)
             starts.append(start)
             ends.append(end)
-    return _transcript(SourceFormat.TIMESTAMPED_TRANSCRIPT, encoding, texts, starts, ends)
+    return _labelled(SourceFormat.TIMESTAMPED_TRANSCRIPT, encoding, texts, starts, ends)
 
 
 def parse_webvtt(text: str, encoding: str, source_file: str) -> ParsedEpisode:
@@ -66,13 +79,13 @@ def parse_webvtt(text: str, encoding: str, source_file: str) -> ParsedEpisode:
     for i, cap in enumerate(captions, start=1):
         start, end = _seconds(cap.start), _seconds(cap.end)
         _check_cue(source_file, f"cue {i}", start, end, cap.start, cap.end)
-        cue_text = " ".join(cap.text.split())
-        if cue_text:
-            texts.append(cue_text)
+        voice = cap.voice.strip() if cap.voice else None
+        for i_utterance, utterance in enumerate(_utterances(cap.text)):
+            texts.append(utterance)
             starts.append(start)
             ends.append(end)
-            speakers.append(cap.voice.strip() if cap.voice else None)
-    return _transcript(SourceFormat.WEBVTT, encoding, texts, starts, ends, speakers)
+            speakers.append(voice if i_utterance == 0 else None)
+    return _labelled(SourceFormat.WEBVTT, encoding, texts, starts, ends, speakers)
 
 
 def parse_subrip(text: str, encoding: str, source_file: str) -> ParsedEpisode:
@@ -90,17 +103,55 @@ def parse_subrip(text: str, encoding: str, source_file: str) -> ParsedEpisode:
                 srt.timedelta_to_srt_timestamp(sub.start),
                 srt.timedelta_to_srt_timestamp(sub.end),
             )
-            cue_text = " ".join(re.sub(r"<[^>]+>", "", sub.content).split())
-            if cue_text:
-                texts.append(cue_text)
+            for utterance in _utterances(_SRT_TAG.sub("", sub.content)):
+                texts.append(utterance)
                 starts.append(start)
                 ends.append(end)
     except srt.SRTParseError as exc:
         raise ParseError(source_file, f"not valid SubRip: {exc}") from None
-    return _transcript(SourceFormat.SUBRIP, encoding, texts, starts, ends)
+    return _labelled(SourceFormat.SUBRIP, encoding, texts, starts, ends)
 
 
-def _transcript(
+def _utterances(cue: str) -> list[str]:
+    """A cue's lines as utterances: a line opening with a label or dialogue mark starts one."""
+    out: list[str] = []
+    for line in cue.split("\n"):
+        line = " ".join(line.split())
+        if not line:
+            continue
+        if out and not split_label(line).turn:
+            out[-1] = f"{out[-1]} {line}"
+        else:
+            out.append(line)
+    return out
+
+
+def _labelled(
+    fmt: SourceFormat,
+    encoding: str,
+    lines: list[str],
+    starts: list[float | None],
+    ends: list[float | None],
+    voices: list[str | None] | None = None,
+) -> ParsedEpisode:
+    """Speakers from voices and labels; lines that were only a label are dropped."""
+    texts, speakers = assign_speakers(lines, voices)
+    keep = [i for i, t in enumerate(texts) if t]
+    return build_transcript(
+        fmt,
+        encoding,
+        [texts[i] for i in keep],
+        [starts[i] for i in keep],
+        [ends[i] for i in keep],
+        _if_any([speakers[i] for i in keep]),
+    )
+
+
+def _if_any(speakers: list[str | None]) -> list[str | None] | None:
+    return speakers if any(speakers) else None
+
+
+def build_transcript(
     fmt: SourceFormat,
     encoding: str,
     texts: list[str],

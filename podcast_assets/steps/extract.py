@@ -120,7 +120,9 @@ class _ExtractRun:
                     self.report.missing.append(episode_id)
                     continue
                 self.shas[episode_id] = info["content_sha256"]
-                if info["source_format"] == SourceFormat.ENRICHED_PAGE:
+                if info["source_format"] == SourceFormat.RSS_FEED:
+                    self.add(Extraction(episode_id, [], [], []))
+                elif info["source_format"] == SourceFormat.ENRICHED_PAGE:
                     self.add(extract_enriched(episode_id, info["front_matter"] or {}))
                 else:
                     segs = segments.get(episode_id, [])

@@ -60,6 +60,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     if current and current[0][0] == _SCHEMA_HASH:
         return
     with transaction(con):
+        _add_missing_columns(con)
         for statement in schema_ddl():
             con.execute(statement)
         con.execute("DELETE FROM schema_info")
@@ -67,3 +68,23 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(
             "COMMENT ON TABLE schema_info IS 'One row: the hash of the schema this file has.'"
         )
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Columns declared since the warehouse was created, added to its existing tables.
+
+    Added as nullable: old rows have no value until their partition is rewritten, which the
+    parser version that introduced the column makes happen on the next refresh.
+    """
+    existing: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main'"
+    ).fetchall():
+        existing.setdefault(table, set()).add(column)
+    for table in TABLES:
+        have = existing.get(table.name)
+        if have is None:
+            continue  # created by the CREATE TABLE that follows
+        for c in table.columns:
+            if c.name not in have:
+                con.execute(f"ALTER TABLE {table.name} ADD COLUMN {c.name} {c.type}")

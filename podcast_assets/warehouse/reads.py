@@ -50,11 +50,17 @@ def load_segments(
 def load_episodes(
     con: duckdb.DuckDBPyConnection, episode_ids: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
-    """episode_id -> {source_format, content_sha256, front_matter (parsed JSON or None)}."""
+    """episode_id -> {source_format, content_sha256, front_matter (parsed JSON or None)}.
+
+    A feed's partition is listed too, as `rss_feed`: extraction records it as done with
+    no rows, since a feed has no transcript.
+    """
     rows = con.execute(
         "SELECT episode_id, source_format, content_sha256, front_matter FROM episodes "
-        "WHERE list_contains(?, episode_id)",
-        [list(episode_ids)],
+        "WHERE list_contains(?, episode_id) UNION ALL "
+        "SELECT feed_id, 'rss_feed', content_sha256, NULL FROM shows "
+        "WHERE list_contains(?, feed_id)",
+        [list(episode_ids), list(episode_ids)],
     ).fetchall()
     return {
         episode_id: {
@@ -64,6 +70,26 @@ def load_episodes(
         }
         for episode_id, fmt, sha, fm in rows
     }
+
+
+def load_feed_items(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Every stored feed item, as dicts: what transcripts are matched against."""
+    cursor = con.execute(
+        "SELECT feed_id, guid, position, show_name, title, published_at, episode_number, "
+        "duration_seconds, hosts, guests, file_names FROM feed_items ORDER BY feed_id, position"
+    )
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def episode_keys_by_content(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """content_sha256 -> episode_key of the first file ingested with those bytes."""
+    return dict(
+        con.execute(
+            "SELECT content_sha256, first(episode_key ORDER BY ingested_at, episode_id) "
+            "FROM episodes GROUP BY 1"
+        ).fetchall()
+    )
 
 
 def describe(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str]]:

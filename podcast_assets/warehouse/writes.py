@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +13,15 @@ import duckdb
 import pyarrow as pa
 
 from podcast_assets.models import Step
-from podcast_assets.schema import EPISODE_TABLES, INGEST_ERRORS, PARTITION_STATE, REMOVALS, Table
+from podcast_assets.schema import (
+    EPISODE_TABLES,
+    FEED_TABLES,
+    INGEST_ERRORS,
+    PARTITION_STATE,
+    PARTITION_TABLES,
+    REMOVALS,
+    Table,
+)
 from podcast_assets.warehouse.connection import DEFAULT_LOCK_TIMEOUT_S, open_writer
 from podcast_assets.warehouse.ddl import transaction
 
@@ -27,12 +35,17 @@ class PartitionWrite:
     rows: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
 
 
+OnWrite = Callable[[duckdb.DuckDBPyConnection, Sequence[PartitionWrite]], None]
+"""Runs inside a write's transaction, after its rows are in: what else must change with them."""
+
+
 def replace_partitions(
     con: duckdb.DuckDBPyConnection,
     step: str,
     code_version: str,
     tables: Sequence[Table],
     writes: Sequence[PartitionWrite],
+    on_write: OnWrite | None = None,
 ) -> dict[str, int]:
     """Replace the rows of `writes`' partitions in `tables`, in one transaction.
 
@@ -47,7 +60,7 @@ def replace_partitions(
     with transaction(con):
         for table in tables:
             rows = [row for w in writes for row in w.rows.get(table.name, ())]
-            con.execute(f"DELETE FROM {table.name} WHERE list_contains(?, episode_id)", [ids])
+            con.execute(f"DELETE FROM {table.name} WHERE list_contains(?, {table.key})", [ids])
             inserted[table.name] = _insert(con, table, rows)
         con.execute(
             "DELETE FROM partition_state WHERE step = ? AND list_contains(?, episode_id)",
@@ -69,7 +82,23 @@ def replace_partitions(
         )
         if step == Step.INGEST:
             con.execute("DELETE FROM ingest_errors WHERE list_contains(?, episode_id)", [ids])
+        if on_write is not None:
+            on_write(con, writes)
     return inserted
+
+
+def mark_stale(con: duckdb.DuckDBPyConnection, step: str, episode_ids: Sequence[str]) -> int:
+    """Make the planner redo `step` for these partitions (their inputs changed elsewhere)."""
+    if not episode_ids:
+        return 0
+    return _count(
+        con.execute(
+            "UPDATE partition_state SET code_version = code_version || '+stale' "
+            "WHERE step = ? AND list_contains(?, episode_id) "
+            "AND NOT ends_with(code_version, '+stale')",
+            [step, list(episode_ids)],
+        )
+    )
 
 
 class BatchWriter:
@@ -88,6 +117,7 @@ class BatchWriter:
         *,
         every: int,
         lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+        on_write: OnWrite | None = None,
     ) -> None:
         self._path = path
         self._step = step
@@ -95,6 +125,7 @@ class BatchWriter:
         self._tables = tables
         self._every = every
         self._lock_timeout_s = lock_timeout_s
+        self._on_write = on_write
         self._pending: list[PartitionWrite] = []
         self.rows: dict[str, int] = {t.name: 0 for t in tables}
         self.written: list[str] = []
@@ -113,7 +144,7 @@ class BatchWriter:
             return
         with open_writer(self._path, self._lock_timeout_s) as con:
             counts = replace_partitions(
-                con, self._step, self._code_version, self._tables, self._pending
+                con, self._step, self._code_version, self._tables, self._pending, self._on_write
             )
         for name, n in counts.items():
             self.rows[name] += n
@@ -167,16 +198,19 @@ def remove_partitions(
         files = dict(
             con.execute(
                 "SELECT episode_id, struct_pack(source_file, content_sha256) FROM episodes "
-                "WHERE list_contains(?, episode_id)",
-                [list(episode_ids)],
+                "WHERE list_contains(?, episode_id) UNION ALL "
+                "SELECT feed_id, struct_pack(source_file, content_sha256) FROM shows "
+                "WHERE list_contains(?, feed_id)",
+                [list(episode_ids), list(episode_ids)],
             ).fetchall()
         )
         for episode_id in episode_ids:
             counts: dict[str, int] = {}
-            for table in EPISODE_TABLES:
+            for table in PARTITION_TABLES:
                 counts[table.name] = _count(
-                    con.execute(f"DELETE FROM {table.name} WHERE episode_id = ?", [episode_id])
+                    con.execute(f"DELETE FROM {table.name} WHERE {table.key} = ?", [episode_id])
                 )
+            counts = _of_its_kind(counts)
             con.execute("DELETE FROM partition_state WHERE episode_id = ?", [episode_id])
             con.execute("DELETE FROM ingest_errors WHERE episode_id = ?", [episode_id])
             info = files.get(episode_id) or {}
@@ -195,6 +229,12 @@ def remove_partitions(
             )
             report[episode_id] = counts
     return report
+
+
+def _of_its_kind(counts: dict[str, int]) -> dict[str, int]:
+    """A feed's counts name the feed tables, an episode's the episode tables."""
+    kind = FEED_TABLES if counts.get(FEED_TABLES[0].name) else EPISODE_TABLES
+    return {t.name: counts[t.name] for t in kind}
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
