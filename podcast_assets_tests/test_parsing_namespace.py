@@ -132,3 +132,32 @@ def test_html_without_paragraphs_is_rejected():
 )
 def test_json_html_and_feeds_are_recognised_from_content(text, expected):
     assert detect_format(text) is expected
+
+
+def test_subrip_without_cue_numbers_is_still_read_as_cues():
+    text = (
+        "00:00:00.000 --> 00:00:05.000\nI think in terms of news.\n\n\n"
+        "00:00:05.000 --> 00:00:10.000\nSo that's the conference.\n"
+    )
+    parsed = parse_bytes(text.encode(), "Episode 17.srt")
+    assert parsed.source_format is SourceFormat.SUBRIP
+    assert [(s.start_seconds, s.end_seconds, s.text) for s in parsed.segments] == [
+        (0.0, 5.0, "I think in terms of news."),
+        (5.0, 10.0, "So that's the conference."),
+    ]
+
+
+def test_webvtt_character_references_are_decoded():
+    vtt = "WEBVTT\n\n00:00.000 --> 00:02.000\n<v Sarah>Welcome to Podcasting Q&amp;A &lt;3\n"
+    (segment,) = parse_bytes(vtt.encode(), "qa.vtt").segments
+    assert (segment.speaker, segment.text) == ("Sarah", "Welcome to Podcasting Q&A <3")
+
+
+def test_html_definition_lists_name_their_speakers():
+    page = "<dl><dt>Jen</dt><dd><p>This is The Web Ahead.<p>Number 60.</dd><dt>Doug</dt><dd><p>Hi."
+    parsed = parse_bytes(page.encode(), "webahead.html")
+    assert [(s.speaker, s.text) for s in parsed.segments] == [
+        ("Jen", "This is The Web Ahead."),
+        ("Jen", "Number 60."),
+        ("Doug", "Hi."),
+    ]

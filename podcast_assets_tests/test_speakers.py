@@ -122,3 +122,16 @@ def test_split_label_understands_every_mark():
     assert split_label("**Ana:** hi").text == "hi"
     assert split_label("- no name here").turn and split_label("- no name here").label is None
     assert not split_label("plain words").turn
+
+
+def test_a_role_after_the_name_is_not_part_of_it():
+    srt = (
+        "1\n00:00:00,000 --> 00:00:02,000\nLeo Dion (host): Welcome back.\n\n"
+        "2\n00:00:02,000 --> 00:00:04,000\nTim Mitra (guest): Thanks for having me.\n\n"
+        "3\n00:00:04,000 --> 00:00:06,000\nLeo Dion (host): Let's start.\n"
+    )
+    assert [s for s, _ in speakers_and_texts(srt, "yak.srt")] == [
+        "Leo Dion",
+        "Tim Mitra",
+        "Leo Dion",
+    ]

@@ -25,6 +25,7 @@ from podcast_assets.parsing.html_transcripts import parse_html_transcript
 from podcast_assets.parsing.json_transcripts import parse_json_transcript
 from podcast_assets.parsing.transcripts import (
     BRACKET_CUE,
+    CUE_TIMING,
     parse_bracketed,
     parse_plain,
     parse_subrip,
@@ -131,7 +132,7 @@ def detect_format(text: str) -> SourceFormat:
         return SourceFormat.PODCAST_JSON
     if head.startswith("<"):
         return SourceFormat.RSS_FEED if looks_like_feed(head) else SourceFormat.HTML_TRANSCRIPT
-    if _SRT_START.match(text):
+    if _SRT_START.match(text) or CUE_TIMING.match(head):
         return SourceFormat.SUBRIP
     lines = [ln for ln in head.splitlines()[:50] if ln.strip()]
     if lines and sum(bool(BRACKET_CUE.match(ln)) for ln in lines) * 2 >= len(lines):

@@ -2,9 +2,9 @@
 
 A segment per paragraph; its start is the latest `<time>` before it (or the latest paragraph
 that holds nothing but a time, as some exporters write them) and its speaker the latest
-`<cite>` (until the next one). Read with the standard library's HTML parser, which copes with
-the unclosed tags real pages have; entities are decoded, scripts and styles ignored, and no
-markup reaches the text.
+`<cite>` (or `<dt>`, for pages that list turns as a definition list) until the next one.
+Read with the standard library's HTML parser, which copes with the unclosed tags real pages
+have; entities are decoded, scripts and styles ignored, and no markup reaches the text.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from podcast_assets.parsing.transcripts import build_transcript
 _TIME = re.compile(r"^\s*(?:(?P<h>\d{1,2}):)?(?P<m>\d{1,3}):(?P<s>\d{1,2}(?:[.,]\d{1,3})?)\s*$")
 _IGNORED = frozenset({"script", "style", "head", "title", "template", "noscript"})
 # Tags that end a paragraph's text when the page forgot its `</p>`.
+_LIST_BLOCKS = frozenset({"dl", "dt", "dd"})
 _BLOCKS = frozenset({"p", "cite", "time", "div", "section", "article", "h1", "h2", "h3", "li"})
 
 
@@ -41,6 +42,9 @@ class _TranscriptReader(HTMLParser):
         if tag in _IGNORED:
             self._ignored += 1
             return
+        if tag in _LIST_BLOCKS:  # `<dl><dt>Name</dt><dd><p>...`: a `<dt>` is a label too
+            self._close()
+            tag = "cite" if tag == "dt" else tag
         if tag in ("cite", "time") and self._capture == "p":
             # `<p><cite>Name:</cite> <time>0:01</time> words</p>`: read the label, then go on
             # with the paragraph.
@@ -56,6 +60,8 @@ class _TranscriptReader(HTMLParser):
             self._buffer.append(" ")
 
     def handle_endtag(self, tag: str) -> None:
+        if tag in _LIST_BLOCKS:
+            tag = "cite" if tag == "dt" else "p"  # `</dd>` ends an unclosed paragraph
         if tag in _IGNORED:
             self._ignored = max(0, self._ignored - 1)
         elif tag == self._capture or (tag in _BLOCKS and self._capture):

@@ -24,10 +24,12 @@ from dataclasses import dataclass
 # One word of a name: capitalised (any script's upper case), all caps, an initial, or a
 # diarization number; particles of surnames are allowed lower case.
 _WORD = r"(?:[^\W\d_a-z][\w'\u2019.-]*|\d{1,3}|de|da|del|della|der|di|du|la|le|van|von|bin|al)"
-# `Name:`, `>> Name:`, `- Name:`, and Markdown's `**Name:**` / `**Name**:`.
+# `Name:`, `>> Name:`, `- Name:`, Markdown's `**Name:**` / `**Name**:`, and a role after the
+# name, `Name (host):`, which is not part of the name.
 _LABEL = re.compile(
     rf"^(?P<mark>>>+\s*|[-\u2013\u2014]\s+)?(?P<bold>\*\*|__)?"
-    rf"(?P<label>{_WORD}(?:[ _]{_WORD}){{0,3}})\s*(?::(?P=bold)|(?P=bold):|:)(?:\s+|$)"
+    rf"(?P<label>{_WORD}(?:[ _]{_WORD}){{0,3}})(?:\s*\([^()\n]{{1,30}}\))?"
+    rf"\s*(?::(?P=bold)|(?P=bold):|:)(?:\s+|$)"
 )
 _MARK_ONLY = re.compile(r"^(?P<mark>>>+|[-\u2013\u2014](?=\s))\s*")
 _DIARIZED = re.compile(r"(?i)^(?:speaker|spk|s)[ _-]?\d{1,3}$")

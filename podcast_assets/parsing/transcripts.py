@@ -7,7 +7,9 @@ mark is two utterances, each a segment with the cue's times.
 
 from __future__ import annotations
 
+import html
 import re
+from dataclasses import replace
 
 import srt
 import webvtt
@@ -24,6 +26,11 @@ BRACKET_CUE = re.compile(
     r"(?P<end>\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,3})?)\]\s?(?P<text>.*)$"
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_SRT_NUMBERED = re.compile(r"\A\s*\d+\s*\n")
+# A cue timing line, SubRip's or WebVTT's: what a transcript of cues is recognised by.
+CUE_TIMING = re.compile(
+    r"^\s*(?:\d{1,2}:)?\d{1,2}:\d{2}[.,]\d{1,3}\s*-->\s*(?:\d{1,2}:)?\d{1,2}:\d{2}[.,]\d{1,3}"
+)
 # SubRip's formatting tags (<i>, <b>, <font ...>) and ASS overrides ({\an8}).
 _SRT_TAG = re.compile(r"</?[a-zA-Z][^>]*>|\{\\[^}]*\}")
 
@@ -80,7 +87,8 @@ def parse_webvtt(text: str, encoding: str, source_file: str) -> ParsedEpisode:
         start, end = _seconds(cap.start), _seconds(cap.end)
         _check_cue(source_file, f"cue {i}", start, end, cap.start, cap.end)
         voice = cap.voice.strip() if cap.voice else None
-        for i_utterance, utterance in enumerate(_utterances(cap.text)):
+        # Cue text escapes `&`, `<` and `>` as character references (`Q&amp;A`).
+        for i_utterance, utterance in enumerate(_utterances(html.unescape(cap.text))):
             texts.append(utterance)
             starts.append(start)
             ends.append(end)
@@ -89,6 +97,11 @@ def parse_webvtt(text: str, encoding: str, source_file: str) -> ParsedEpisode:
 
 
 def parse_subrip(text: str, encoding: str, source_file: str) -> ParsedEpisode:
+    if not _SRT_NUMBERED.match(text):
+        # Cues without their numbers (some exporters drop them): WebVTT's cue syntax, which
+        # makes the number optional, reads them; the file is still SubRip to its user.
+        parsed = parse_webvtt("WEBVTT\n\n" + text.lstrip(), encoding, source_file)
+        return replace(parsed, source_format=SourceFormat.SUBRIP)
     texts: list[str] = []
     starts: list[float | None] = []
     ends: list[float | None] = []
