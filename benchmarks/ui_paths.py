@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import psutil
 
 _REPO = Path(__file__).resolve().parents[1]
 _SAMPLE = _REPO / "data" / "raw" / "003_6dc2de23e6c008f7.txt"
@@ -112,6 +113,13 @@ class Stack:
         raise RuntimeError("the webserver did not start")
 
     def stop(self) -> None:
+        """Both processes and everything they started (code servers), nothing left behind."""
+        tree = [
+            child
+            for proc in self.procs
+            if psutil.pid_exists(proc.pid)
+            for child in psutil.Process(proc.pid).children(recursive=True)
+        ]
         for proc in self.procs:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -120,6 +128,10 @@ class Stack:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+        _, alive = psutil.wait_procs(tree, timeout=10)
+        for child in alive:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
 
     def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         body = json.dumps({"query": query, "variables": variables or {}}).encode()
