@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)
 
-.PHONY: run test test-fast ui lint format bench clean
+.PHONY: run test test-fast ui lint format bench bench-ui clean
 
 # (Re)install when the project's dependencies change.
 $(STAMP): pyproject.toml
@@ -48,3 +48,7 @@ clean:
 N ?= 1000
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run --n $(N)
+
+## bench-ui: one file through the UI, the sensor and the CLI (docs/performance.md)
+bench-ui: $(STAMP)
+	$(BIN)/python -m benchmarks.ui_paths

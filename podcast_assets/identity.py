@@ -27,7 +27,9 @@ _SHOW_PATTERNS = (
     re.compile(rf"(?i:episode of) (?i:the )?(?P<show>{_SHOW}) (?i:podcast|show)"),
 )
 _NUMBER = re.compile(r"(?i)\bepisode (?:number |no\.? ?|#)?(?P<n>\d{1,5})\b")
-_TITLE_NUMBER = re.compile(r"^\s*(?:#|ep(?:isode)?\.? ?)?(?P<n>\d{1,5})\s*[:.\-\u2013\u2014|]")
+_TITLE_NUMBER = re.compile(
+    r"^\s*(?i:#|no\.? ?|ep(?:isode)?\.? ?#?)?(?P<n>\d{1,5})\s*[:.\-\u2013\u2014|]"
+)
 _HOST = re.compile(rf"(?i:I'm|I am|I\u2019m) (?i:your host),? (?P<name>{_NAME})")
 _GUEST_PATTERNS = (
     re.compile(rf"(?i:episode (?:number )?\d+) (?i:with) (?P<name>{_NAME})"),
@@ -51,7 +53,7 @@ def identify(
 ) -> EpisodeIdentity:
     """Combine metadata (wins) with what the intro of `text` says."""
     intro = text[:_INTRO_CHARS]
-    number = _title_number(title) or _first_int(_NUMBER, intro)
+    number = title_number(title) or _first_int(_NUMBER, intro)
     guests = []
     if title and (m := _TITLE_GUEST.search(title)):
         guests.append(m.group("name"))
@@ -119,7 +121,8 @@ def find_show(*texts: str) -> str | None:
     return None
 
 
-def _title_number(title: str | None) -> int | None:
+def title_number(title: str | None) -> int | None:
+    """The number a title opens with: "881: ...", "#12 - ...", "Episode 57: ...", "Ep. 3 | ..."."""
     if title and (m := _TITLE_NUMBER.match(title)):
         return int(m.group("n"))
     return None

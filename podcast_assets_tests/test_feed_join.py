@@ -193,3 +193,16 @@ def test_a_feed_with_an_entity_bomb_is_rejected_and_costs_nothing_else(raw, tmp_
         ("bomb.rss",),
         ("broken.xml",),
     ]
+
+
+def test_an_item_without_an_episode_tag_takes_its_number_from_its_title(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    feed = FEED.format(title="Episode 57: Rebel Rubes").replace(
+        "<itunes:episode>42</itunes:episode>", ""
+    )
+    (raw / "show.xml").write_text(feed)
+    (raw / "ep42.srt").write_text(SRT)
+    db = tmp_path / "w.duckdb"
+    ingest(raw, db)
+    assert rows(db, "SELECT episode_number, episode_key FROM episodes") == [(57, "buzzcast:57")]

@@ -3,7 +3,8 @@
 Both run their steps in the run's own process: the two steps run one after the other anyway
 (`extract` needs `ingest`'s rows, and one writer at a time holds the warehouse), so a process
 per step would only add Dagster's start-up cost, twice per run. Extraction still forks its
-own spaCy workers for big runs.
+own spaCy workers for big runs. Their partitions are the assets' (`episodes`), which Dagster
+infers from the selection.
 """
 
 from __future__ import annotations
@@ -11,12 +12,10 @@ from __future__ import annotations
 import dagster as dg
 
 from podcast_assets.defs.assets import EXTRACTION_GROUP
-from podcast_assets.defs.partitions import episode_partitions
 
 refresh_job = dg.define_asset_job(
     name="refresh_job",
     selection=dg.AssetSelection.all(),
-    partitions_def=episode_partitions,
     description="Ingest and extract the selected episode partitions (the main job).",
     executor_def=dg.in_process_executor,
 )
@@ -24,7 +23,6 @@ refresh_job = dg.define_asset_job(
 extract_job = dg.define_asset_job(
     name="extract_job",
     selection=dg.AssetSelection.groups(EXTRACTION_GROUP),
-    partitions_def=episode_partitions,
     description="Re-run extraction only, e.g. after the gazetteer or taxonomy changed.",
     executor_def=dg.in_process_executor,
 )

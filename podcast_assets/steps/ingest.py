@@ -21,7 +21,7 @@ import duckdb
 
 from podcast_assets import warehouse
 from podcast_assets.feed_metadata import FeedIndex, ItemMetadata, feed_rows
-from podcast_assets.identity import episode_key
+from podcast_assets.identity import episode_key, title_number
 from podcast_assets.models import ParsedEpisode, RawFile, SourceFormat, Step
 from podcast_assets.parsing import PARSER_VERSION, Feed, ParseError, looks_like_feed, parse_bytes
 from podcast_assets.rawfiles import episode_id_for, read_raw_file, sha256_file
@@ -154,7 +154,7 @@ def _metadata(parsed: ParsedEpisode, item: ItemMetadata | None) -> dict[str, Any
             "metadata_source": "front_matter" if parsed.front_matter else "transcript",
             "feed_guid": None,
         }
-    number = item.episode_number
+    number = item.episode_number if item.episode_number is not None else title_number(item.title)
     return {
         "show_name": item.show_name or identity.show,
         "episode_number": number if number is not None else identity.episode_number,
