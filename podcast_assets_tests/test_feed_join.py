@@ -206,3 +206,17 @@ def test_an_item_without_an_episode_tag_takes_its_number_from_its_title(tmp_path
     db = tmp_path / "w.duckdb"
     ingest(raw, db)
     assert rows(db, "SELECT episode_number, episode_key FROM episodes") == [(57, "buzzcast:57")]
+
+
+def test_removing_a_feed_marks_the_episodes_it_named_stale(raw, tmp_path):
+    db = tmp_path / "w.duckdb"
+    ingest(raw, db)
+    with warehouse.open_writer(db) as con:
+        removed = warehouse.remove_partitions(con, ["buzzcast-xml"])
+    assert removed == {"buzzcast-xml": {"shows": 1, "feed_items": 1}}
+    stale = rows(
+        db,
+        "SELECT episode_id FROM partition_state WHERE step = 'ingest' "
+        "AND ends_with(code_version, '+stale') ORDER BY 1",
+    )
+    assert stale == [("ep42-json",), ("ep42-srt",)]

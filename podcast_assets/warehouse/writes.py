@@ -228,6 +228,13 @@ def remove_partitions(
                 ],
             )
             report[episode_id] = counts
+        # Episodes that took their metadata from a removed feed's items take it again from
+        # what is left (another feed, or their own words) on the next refresh.
+        orphans = con.execute(
+            "SELECT episode_id FROM episodes WHERE feed_guid IS NOT NULL "
+            "AND feed_guid NOT IN (SELECT guid FROM feed_items)"
+        ).fetchall()
+        mark_stale(con, Step.INGEST, [r[0] for r in orphans])
     return report
 
 
