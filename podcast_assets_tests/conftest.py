@@ -10,6 +10,11 @@ from typing import Any
 
 import pytest
 
+# The one `Definitions` object reads which settings are set when it is first imported (a set
+# one becomes a `dg.EnvVar`). Import it now, before any test sets `PODCAST_*` variables for
+# itself, so that no test's variables are baked into the resources another test resolves.
+import podcast_assets.definitions  # noqa: F401  (imported for that side effect)
+
 REPO = Path(__file__).resolve().parents[1]
 SEEDS_DIR = REPO / "data" / "raw"
 
