@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from podcast_assets import settings, steps, warehouse
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
@@ -217,18 +218,23 @@ class _BatchRunner:
                     break
 
 
+def _plan_from(con: duckdb.DuckDBPyConnection, files: Sequence[RawFile]) -> RefreshPlan:
+    """The plan for these files against what the warehouse holds, at today's code versions."""
+    return plan_refresh(
+        files,
+        warehouse.partition_states(con),
+        warehouse.rejections(con),
+        ingest_version=steps.ingest.CODE_VERSION,
+        extract_version=steps.extract.CODE_VERSION,
+    )
+
+
 def _follow_up(
     plan: RefreshPlan, files: Sequence[RawFile], warehouse_path: Path, lock_timeout_s: float
 ) -> RefreshPlan:
     """The partitions that became stale during this refresh and that it has not run yet."""
     with warehouse.open_reader(warehouse_path, lock_timeout_s) as con:
-        again = plan_refresh(
-            files,
-            warehouse.partition_states(con),
-            warehouse.rejections(con),
-            ingest_version=steps.ingest.CODE_VERSION,
-            extract_version=steps.extract.CODE_VERSION,
-        )
+        again = _plan_from(con, files)
     done = {*plan.to_ingest, *plan.to_extract_only}
     return RefreshPlan(
         stale_ingest=tuple(k for k in again.stale_ingest if k not in done),
@@ -245,13 +251,7 @@ def _plan_and_prune(
 ) -> RefreshPlan:
     """Plan from the warehouse; prune removed files and record refusals, in one connection."""
     with warehouse.open_writer(warehouse_path, lock_timeout_s) as con:
-        plan = plan_refresh(
-            files,
-            warehouse.partition_states(con),
-            warehouse.rejections(con),
-            ingest_version=steps.ingest.CODE_VERSION,
-            extract_version=steps.extract.CODE_VERSION,
-        )
+        plan = _plan_from(con, files)
         summary.removed = warehouse.remove_partitions(con, plan.removed)
         warehouse.clear_rejections(con, [f.name for f in files] + [r.name for r in refusals])
         for refusal in refusals:

@@ -116,3 +116,25 @@ def test_sample_each_partition_carries_its_own_row_count_and_preview(sample):
             assert {r.data["episode_id"] for r in preview.records} == {key}
     feed = latest(instance, "feed_items", "soil-and-sky-xml")
     assert feed.metadata["dagster/row_count"].value == 2
+
+
+def test_sample_an_edited_feed_refreshes_the_episodes_it_names_in_the_same_refresh(tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(SEEDS_DIR, raw)
+    (tmp_path / "dagster").mkdir()
+    db = tmp_path / "w.duckdb"
+    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as instance:
+        assert run_refresh(defs, raw, db, instance).exit_code == 0
+        feed = raw / "soil-and-sky.xml"
+        feed.write_text(feed.read_text().replace("Compost on a balcony", "Balcony compost"))
+        summary = run_refresh(defs, raw, db, instance)
+    assert summary.exit_code == 0, summary.lines()
+    # The feed, then (in a follow-up pass of the same refresh) every episode it names.
+    assert sorted(summary.ingested) == [
+        "soil-and-sky-012-json",
+        "soil-and-sky-013-html",
+        "soil-and-sky-xml",
+    ]
+    assert query(db, "SELECT title FROM episodes WHERE episode_id = 'soil-and-sky-012-json'") == [
+        ("Balcony compost, with Maya Ortiz",)
+    ]
