@@ -220,3 +220,26 @@ def test_removing_a_feed_marks_the_episodes_it_named_stale(raw, tmp_path):
         "AND ends_with(code_version, '+stale') ORDER BY 1",
     )
     assert stale == [("ep42-json",), ("ep42-srt",)]
+
+
+def test_an_episode_whose_feed_is_gone_falls_back_to_its_own_key(raw, tmp_path):
+    db = tmp_path / "w.duckdb"
+    ingest(raw, db, ["ep42.json", "buzzcast.xml"])
+    (raw / "buzzcast.xml").unlink()
+    with warehouse.open_writer(db) as con:
+        warehouse.remove_partitions(con, ["buzzcast-xml"])
+    ingest(raw, db, ["ep42.json"])
+    assert rows(db, "SELECT episode_key, metadata_source, show_name, feed_guid FROM episodes") == [
+        ("file:ep42", "transcript", None, None)
+    ]
+
+
+def test_a_renamed_copy_joins_the_episode_of_its_original(raw, tmp_path):
+    db = tmp_path / "w.duckdb"
+    (raw / "copy of other.txt").write_bytes((raw / "other.txt").read_bytes())
+    ingest(raw, db)
+    assert rows(
+        db,
+        "SELECT source_file, episode_key FROM episodes WHERE source_format = 'plain_transcript'"
+        " ORDER BY 1",
+    ) == [("copy of other.txt", "file:copy of other"), ("other.txt", "file:copy of other")]

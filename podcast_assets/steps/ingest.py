@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,7 +60,11 @@ class Known:
     """
 
     feeds: FeedIndex = field(default_factory=lambda: FeedIndex([], {}))
-    keys_by_content: dict[str, str] = field(default_factory=dict)
+    keys_by_content: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+    def twin_key(self, sha: str, episode_id: str) -> str | None:
+        """The key of another file with these bytes (never this partition's own old row)."""
+        return next((k for i, k in self.keys_by_content.get(sha, ()) if i != episode_id), None)
 
     @classmethod
     def read(cls, con: duckdb.DuckDBPyConnection) -> Known:
@@ -85,8 +89,11 @@ def file_rows(
         return feed_rows(episode_id, source_file, sha, parsed, now)
     known = known if known is not None else Known()
     item = known.feeds.match(source_file)
-    rows = episode_rows(episode_id, source_file, sha, parsed, item, now, known.keys_by_content)
-    known.keys_by_content.setdefault(sha, rows[EPISODES.name][0]["episode_key"])
+    twin = known.twin_key(sha, episode_id)
+    rows = episode_rows(episode_id, source_file, sha, parsed, item, now, twin)
+    known.keys_by_content.setdefault(sha, []).append(
+        (episode_id, rows[EPISODES.name][0]["episode_key"])
+    )
     return rows
 
 
@@ -97,9 +104,12 @@ def episode_rows(
     parsed: ParsedEpisode,
     item: ItemMetadata | None,
     ingested_at: datetime,
-    keys_by_content: Mapping[str, str] | None = None,
+    twin_key: str | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """One episode file's `episodes` row and `segments` rows; a feed item's metadata wins."""
+    """One episode file's `episodes` row and `segments` rows; a feed item's metadata wins.
+
+    `twin_key` is the episode key of another file with the very same bytes, if any.
+    """
     who = _metadata(parsed, item)
     episode = {
         "episode_id": episode_id,
@@ -108,7 +118,7 @@ def episode_rows(
             who["episode_number"],
             who["feed_guid"],
             source_file,
-            (keys_by_content or {}).get(sha),
+            twin_key,
         ),
         **who,
         "duration_seconds": parsed.duration_seconds or (item.duration_seconds if item else None),

@@ -82,14 +82,16 @@ def load_feed_items(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def episode_keys_by_content(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """content_sha256 -> episode_key of the first file ingested with those bytes."""
-    return dict(
-        con.execute(
-            "SELECT content_sha256, first(episode_key ORDER BY ingested_at, episode_id) "
-            "FROM episodes GROUP BY 1"
-        ).fetchall()
-    )
+def episode_keys_by_content(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
+    """content_sha256 -> (episode_id, episode_key) of every file with those bytes, oldest first."""
+    rows = con.execute(
+        "SELECT content_sha256, episode_id, episode_key FROM episodes "
+        "ORDER BY ingested_at, episode_id"
+    ).fetchall()
+    out: dict[str, list[tuple[str, str]]] = {}
+    for sha, episode_id, key in rows:
+        out.setdefault(sha, []).append((episode_id, key))
+    return out
 
 
 def describe(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str]]:
