@@ -123,7 +123,11 @@ def test_html_without_paragraphs_is_rejected():
     ("text", "expected"),
     [
         ('{"version": "1.0.0", "segments": []}', SourceFormat.PODCAST_JSON),
-        ("[1, 2]", SourceFormat.PODCAST_JSON),
+        ('[{"body": "x"}]', SourceFormat.PODCAST_JSON),
+        ("[Music]\nWelcome to the show.", SourceFormat.PLAIN_TRANSCRIPT),
+        ("[00:00:05] Hello.\n[00:00:09] World.", SourceFormat.PLAIN_TRANSCRIPT),
+        ("<laughs> Welcome, everyone.", SourceFormat.PLAIN_TRANSCRIPT),
+        ('<?xml version="1.0"?><tt><body><p>x</p></body></tt>', SourceFormat.HTML_TRANSCRIPT),
         ("[00:00:01 --> 00:00:02] Hello", SourceFormat.TIMESTAMPED_TRANSCRIPT),
         ("<!DOCTYPE html><p>x</p>", SourceFormat.HTML_TRANSCRIPT),
         ("<cite>A:</cite><p>x</p>", SourceFormat.HTML_TRANSCRIPT),
@@ -161,3 +165,32 @@ def test_html_definition_lists_name_their_speakers():
         ("Jen", "Number 60."),
         ("Doug", "Hi."),
     ]
+
+
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        (  # HTML5 lets a page leave out `</head>`
+            "<!DOCTYPE html><html><head><meta charset=utf-8><title>T</title><body><p>Hi.</p>",
+            [(None, None, "Hi.")],
+        ),
+        (  # a <cite> after words is a quoted title, not a speaker
+            "<cite>Alice:</cite><p>I read <cite>The Hobbit</cite> last year.</p><p>Great.</p>",
+            [("Alice", None, "I read The Hobbit last year."), ("Alice", None, "Great.")],
+        ),
+        (  # a <time> inside the <cite> that opens a paragraph
+            "<p><cite>Alice <time>0:05</time></cite> Hello world.</p><p><cite>Bob</cite> Bye.</p>",
+            [("Alice", 5.0, "Hello world."), ("Bob", 5.0, "Bye.")],
+        ),
+    ],
+)
+def test_html_pages_as_they_are_written(page, expected):
+    segments = parse_bytes(page.encode(), "page.html").segments
+    assert [(s.speaker, s.start_seconds, s.text) for s in segments] == expected
+
+
+def test_a_line_of_capitals_and_underscores_costs_no_time():
+    # Before: `A_A_A...` made the label pattern backtrack for minutes on one line.
+    line = "A_" * 4000 + "a"
+    parsed = parse_bytes(((line + "\n") * 20).encode(), "long.txt")
+    assert parsed.segments[0].speaker is None

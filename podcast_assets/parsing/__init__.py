@@ -50,6 +50,17 @@ __all__ = [
 # Bump when parsing changes what lands in `episodes`/`segments`: partitions become stale.
 PARSER_VERSION = "2"
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# JSON is an object, or a list of objects (refused then with its own reason); `[Music]` or
+# `[00:00:05] Hello` opening a plain transcript is neither.
+_JSON_START = re.compile(r"\A(?:\{|\[\s*(?:\{|\]))")
+# Markup that a page starts with: a doctype, a comment, or a tag of a transcript page.
+_HTML_START = re.compile(
+    r"\A<(?:!doctype\s+html|!--|html|head|body|meta|title|div|section|article|main|p|cite"
+    r"|time|h[1-6]|dl|span)\b",
+    re.IGNORECASE,
+)
+# Any other markup: a tag (or an XML declaration) first and a closing tag soon after.
+_TAG_START = re.compile(r"\A<[?!]?[A-Za-z]")
 _SRT_START = re.compile(r"\A\s*\d+\s*\r?\n\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->")
 
 
@@ -120,18 +131,21 @@ def decode(raw: bytes, source_file: str) -> tuple[str, str]:
 def detect_format(text: str) -> SourceFormat:
     """Recognise the format from the first characters; plain text is the fallback.
 
-    JSON and markup are told by their first character, so a JSON or HTML file that is not a
-    transcript gets that format's specific error instead of being read as plain text.
+    JSON (an object, or a list of objects) and markup (a doctype or a page's tag) are told by
+    how they start, so a JSON or HTML file that is not a transcript gets that format's
+    specific error, while a plain transcript opening with `[Music]` or `<laughs>` stays one.
     """
     head = text.lstrip()
     if head.startswith("---\n") or head.startswith("---\r\n"):
         return SourceFormat.ENRICHED_PAGE
     if head.startswith("WEBVTT"):
         return SourceFormat.WEBVTT
-    if head.startswith(("{", "[")) and not BRACKET_CUE.match(head.split("\n", 1)[0]):
+    if _JSON_START.match(head):
         return SourceFormat.PODCAST_JSON
-    if head.startswith("<"):
-        return SourceFormat.RSS_FEED if looks_like_feed(head) else SourceFormat.HTML_TRANSCRIPT
+    if looks_like_feed(head):
+        return SourceFormat.RSS_FEED
+    if _HTML_START.match(head) or (_TAG_START.match(head) and "</" in head[:4096]):
+        return SourceFormat.HTML_TRANSCRIPT
     if _SRT_START.match(text) or CUE_TIMING.match(head):
         return SourceFormat.SUBRIP
     lines = [ln for ln in head.splitlines()[:50] if ln.strip()]

@@ -18,7 +18,8 @@ from podcast_assets.parsing.speakers import speaker_value
 from podcast_assets.parsing.transcripts import build_transcript
 
 _TIME = re.compile(r"^\s*(?:(?P<h>\d{1,2}):)?(?P<m>\d{1,3}):(?P<s>\d{1,2}(?:[.,]\d{1,3})?)\s*$")
-_IGNORED = frozenset({"script", "style", "head", "title", "template", "noscript"})
+# Not `head`: HTML5 lets a page leave out `</head>`, and a head holds no text anyway.
+_IGNORED = frozenset({"script", "style", "title", "template", "noscript"})
 # Tags that end a paragraph's text when the page forgot its `</p>`.
 _LIST_BLOCKS = frozenset({"dl", "dt", "dd"})
 _BLOCKS = frozenset({"p", "cite", "time", "div", "section", "article", "h1", "h2", "h3", "li"})
@@ -37,35 +38,50 @@ class _TranscriptReader(HTMLParser):
         self._ignored = 0
         self._time_attr = ""
         self._paused: list[str] | None = None
+        self._inline_cites = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _IGNORED:
             self._ignored += 1
             return
         if tag in _LIST_BLOCKS:  # `<dl><dt>Name</dt><dd><p>...`: a `<dt>` is a label too
-            self._close()
+            self._close_all()
             tag = "cite" if tag == "dt" else tag
-        if tag in ("cite", "time") and self._capture == "p":
+        if tag in ("cite", "time"):
+            self._open_label(tag, attrs)
+        elif tag in _BLOCKS:
+            self._close_all()
+            if tag == "p":
+                self._capture, self._buffer = "p", []
+        elif tag == "br" and self._capture:
+            self._buffer.append(" ")
+
+    def _open_label(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._capture == "p" and tag == "cite" and "".join(self._buffer).strip():
+            self._inline_cites += 1  # "I read <cite>The Hobbit</cite>": a title, not a speaker
+            return
+        if self._capture in ("cite", "time"):
+            self._read_label(self._capture)  # `<cite>Ann <time>0:05</time></cite>`
+        elif self._capture == "p":
             # `<p><cite>Name:</cite> <time>0:01</time> words</p>`: read the label, then go on
             # with the paragraph.
             self._paused = self._buffer
-        elif tag in _BLOCKS:
-            self._close()
-        if tag in ("p", "cite", "time"):
-            self._capture = tag
-            self._buffer = []
-            if tag == "time":
-                self._time_attr = dict(attrs).get("datetime") or ""
-        elif tag == "br" and self._capture:
-            self._buffer.append(" ")
+        self._capture, self._buffer = tag, []
+        if tag == "time":
+            self._time_attr = dict(attrs).get("datetime") or ""
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _LIST_BLOCKS:
             tag = "cite" if tag == "dt" else "p"  # `</dd>` ends an unclosed paragraph
         if tag in _IGNORED:
             self._ignored = max(0, self._ignored - 1)
-        elif tag == self._capture or (tag in _BLOCKS and self._capture):
-            self._close()
+        elif tag == "cite" and self._inline_cites:
+            self._inline_cites -= 1
+        elif tag in ("cite", "time"):
+            if tag == self._capture:
+                self._close()
+        elif tag in _BLOCKS:
+            self._close_all()
 
     def handle_data(self, data: str) -> None:
         if self._capture and not self._ignored:
@@ -73,10 +89,16 @@ class _TranscriptReader(HTMLParser):
 
     def close(self) -> None:
         super().close()
-        self._close()
+        self._close_all()
+
+    def _close_all(self) -> None:
+        """End whatever is open: a label inside a paragraph, then the paragraph."""
+        while self._capture:
+            self._close()
 
     def _close(self) -> None:
         tag, self._capture = self._capture, None
+        self._inline_cites = 0 if tag == "p" else self._inline_cites
         if tag is None:
             return
         if tag != "p" and self._paused is not None:

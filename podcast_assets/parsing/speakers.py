@@ -23,7 +23,14 @@ from dataclasses import dataclass
 
 # One word of a name: capitalised (any script's upper case), all caps, an initial, or a
 # diarization number; particles of surnames are allowed lower case.
-_WORD = r"(?:[^\W\d_a-z][\w'\u2019.-]*|\d{1,3}|de|da|del|della|der|di|du|la|le|van|von|bin|al)"
+# No `_` inside a word: it separates words (`SPEAKER_1`), and a character that can be either
+# makes the match backtrack exponentially on a line like `A_A_A_...`.
+_WORD = (
+    r"(?:[^\W\d_a-z](?:[^\W_]|['\u2019.-])*|\d{1,3}"
+    r"|de|da|del|della|der|di|du|la|le|van|von|bin|al)"
+)
+# A label is at the start of a line: no need to look further (and a bound on any regex cost).
+_LABEL_SCAN_CHARS = 120
 # `Name:`, `>> Name:`, `- Name:`, Markdown's `**Name:**` / `**Name**:`, and a role after the
 # name, `Name (host):`, which is not part of the name.
 _LABEL = re.compile(
@@ -97,7 +104,7 @@ class Labelled:
 
 def split_label(line: str) -> Labelled:
     """Take a candidate label off one line; whether it is a speaker is decided per file."""
-    match = _LABEL.match(line)
+    match = _LABEL.match(line[:_LABEL_SCAN_CHARS])
     if match:
         label = " ".join(match.group("label").split())
         return Labelled(line[match.end() :].strip(), label, True)
