@@ -16,7 +16,7 @@ from typing import Any
 
 from podcast_assets.identity import file_stem
 from podcast_assets.parsing.feeds import Feed, FeedItem, FeedPerson, item_file_names
-from podcast_assets.rawfiles import episode_id_for
+from podcast_assets.rawfiles import guid_stem
 from podcast_assets.schema import FEED_ITEMS, SHOWS
 
 
@@ -30,6 +30,7 @@ class ItemMetadata:
     title: str | None
     published_at: datetime | None
     episode_number: int | None
+    season: int | None
     duration_seconds: float | None
     hosts: tuple[str, ...]
     guests: tuple[str, ...]
@@ -95,17 +96,30 @@ def _names(persons: Iterable[FeedPerson], role: str) -> list[str]:
     return [p.name for p in persons if p.role == role]
 
 
+def item_stems(guid: str, file_names: Iterable[str]) -> set[str]:
+    """The file stems that belong to an item: its guid's, and those of its own files' names.
+
+    A sibling in another format (`ep42.vtt` beside the feed's `ep42.json`) is the same episode.
+    """
+    return {guid.casefold(), guid_stem(guid)} | {file_stem(n) for n in file_names if n}
+
+
 class FeedIndex:
     """Every stored feed item, looked up by a transcript's file name."""
 
     def __init__(self, items: Sequence[ItemMetadata], names: Mapping[str, Sequence[str]]) -> None:
-        self._by_name: dict[str, ItemMetadata] = {}
-        self._by_stem: dict[str, ItemMetadata] = {}
-        for item in items:  # in (feed_id, position) order: the first claim wins
-            for name in names.get(f"{item.feed_id}\0{item.guid}", ()):
-                self._by_name.setdefault(name.casefold(), item)
-            self._by_stem.setdefault(item.guid.casefold(), item)
-            self._by_stem.setdefault(episode_id_for(item.guid), item)
+        by_name: dict[str, set[ItemMetadata]] = {}
+        by_stem: dict[str, set[ItemMetadata]] = {}
+        for item in items:
+            own = names.get(f"{item.feed_id}\0{item.guid}", ())
+            for name in own:
+                by_name.setdefault(name.casefold(), set()).add(item)
+            for stem in item_stems(item.guid, own):
+                by_stem.setdefault(stem, set()).add(item)
+        # A name or stem that several items claim (every file called `transcript.json`, every
+        # enclosure `episode.mp3`) names none of them: a wrong join is worse than none.
+        self._by_name = {k: next(iter(v)) for k, v in by_name.items() if len(v) == 1}
+        self._by_stem = {k: next(iter(v)) for k, v in by_stem.items() if len(v) == 1}
 
     @classmethod
     def from_rows(cls, rows: Iterable[Mapping[str, Any]]) -> FeedIndex:
@@ -121,6 +135,7 @@ class FeedIndex:
                     title=row["title"],
                     published_at=row["published_at"],
                     episode_number=row["episode_number"],
+                    season=row.get("season"),
                     duration_seconds=row["duration_seconds"],
                     hosts=tuple(row["hosts"] or ()),
                     guests=tuple(row["guests"] or ()),

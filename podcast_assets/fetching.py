@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from podcast_assets.parsing.errors import MAX_FILE_BYTES
 from podcast_assets.parsing.feeds import Feed, FeedItem, parse_feed, url_file_name
-from podcast_assets.rawfiles import episode_id_for
+from podcast_assets.rawfiles import guid_stem
 
 _HTTP_SCHEMES = ("http", "https")
 _ACCEPTED_TYPES = frozenset(
@@ -81,17 +81,16 @@ class _Limits:
 
 
 def feed_file_name(source: str) -> str:
-    """Where a feed is saved: a URL's own `.xml`/`.rss` name, else a slug of host and path.
+    """Where a feed is saved: a slug of the URL's host and path, always.
 
-    Many feed URLs end in `/feed` or `/rss`, names that say nothing and collide between shows.
+    Feed URLs end in `/feed`, `/rss` or `feed.xml`, names that say nothing and collide
+    between shows: one show's feed must never replace another's.
     """
     parts = urlsplit(source)
     if parts.scheme.lower() not in _HTTP_SCHEMES:
         return _safe_name(PurePosixPath(source.replace("\\", "/")).name) or "feed.xml"
-    own = url_file_name(source)
-    if own and own.lower().endswith((".xml", ".rss")):
-        return own
-    slug = re.sub(r"[^a-z0-9]+", "-", f"{parts.hostname or ''}{parts.path}".lower()).strip("-")
+    path = re.sub(r"\.(?:xml|rss)$", "", parts.path, flags=re.IGNORECASE)
+    slug = re.sub(r"[^a-z0-9]+", "-", f"{parts.hostname or ''}{path}".lower()).strip("-")
     return f"{slug[:_MAX_NAME_CHARS] or 'feed'}.xml"
 
 
@@ -133,7 +132,7 @@ def plan_names(feed: Feed, reserved: str = "") -> dict[str, str]:
 
 
 def _guid_name(item: FeedItem, extension: str, taken: set[str]) -> str:
-    stem = episode_id_for(item.guid)
+    stem = guid_stem(item.guid)
     name, counter = f"{stem}.{extension}", 1
     while name.casefold() in taken:
         counter += 1

@@ -27,8 +27,9 @@ _SHOW_PATTERNS = (
     re.compile(rf"(?i:episode of) (?i:the )?(?P<show>{_SHOW}) (?i:podcast|show)"),
 )
 _NUMBER = re.compile(r"(?i)\bepisode (?:number |no\.? ?|#)?(?P<n>\d{1,5})\b")
+# Not a decimal ("1.5 million downloads: ...").
 _TITLE_NUMBER = re.compile(
-    r"^\s*(?i:#|no\.? ?|ep(?:isode)?\.? ?#?)?(?P<n>\d{1,5})\s*[:.\-\u2013\u2014|]"
+    r"^\s*(?i:#|no\.? ?|ep(?:isode)?\.? ?#?)?(?P<n>\d{1,5})\s*[:.\-\u2013\u2014|](?!\d)"
 )
 _HOST = re.compile(rf"(?i:I'm|I am|I\u2019m) (?i:your host),? (?P<name>{_NAME})")
 _GUEST_PATTERNS = (
@@ -78,15 +79,19 @@ def episode_key(
     feed_guid: str | None,
     file_name: str,
     same_content_key: str | None = None,
+    season: int | None = None,
 ) -> str:
     """Files of one episode share this key.
 
-    `<show-slug>:<number>` when both are known (an enriched page and a transcript of it),
+    `<show-slug>:<number>` when both are known (an enriched page and a transcript of it;
+    `<show-slug>:s<season>:<number>` from the second season on, where numbers restart),
     else `guid:<guid>` for a file its feed names, else the key of a file with the very same
     bytes (a renamed copy), else `file:<stem>`: files whose names differ only by extension
     (`ep.json`, `ep.srt`) are one episode.
     """
     if show and episode_number is not None:
+        if season is not None and season > 1:
+            return f"{slugify(show)}:s{season}:{episode_number}"
         return f"{slugify(show)}:{episode_number}"
     if feed_guid:
         return f"guid:{feed_guid}"
@@ -122,9 +127,14 @@ def find_show(*texts: str) -> str | None:
 
 
 def title_number(title: str | None) -> int | None:
-    """The number a title opens with: "881: ...", "#12 - ...", "Episode 57: ...", "Ep. 3 | ..."."""
+    """The number a title opens with: "881: ...", "#12 - ...", "Episode 57: ...", "Ep. 3 | ...".
+
+    A bare year ("2024: The year in review") is not an episode number.
+    """
     if title and (m := _TITLE_NUMBER.match(title)):
-        return int(m.group("n"))
+        number = int(m.group("n"))
+        labelled = m.group(0).lstrip()[:1] in "#nNeE"
+        return None if 1900 <= number <= 2100 and not labelled else number
     return None
 
 

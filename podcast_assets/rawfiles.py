@@ -73,7 +73,21 @@ def episode_id_for(file_name: str) -> str:
     path = Path(file_name)
     stem = path.stem or file_name
     extension = path.suffix.lower().lstrip(".") if path.stem else ""
-    base = stem if extension in ("", "txt") else f"{stem}-{extension}"
+    return _slug(stem if extension in ("", "txt") else f"{stem}-{extension}")
+
+
+def guid_stem(guid: str) -> str:
+    """The file stem that stands for a feed item's guid: a slug of the whole guid.
+
+    Not its last path segment: `https://a.example.com/episodes/1` and another show's
+    `.../1` must not both be `1`. `podcast-assets fetch` names files with it, and a file
+    whose stem it is belongs to that item.
+    """
+    return _slug(guid.strip())
+
+
+def _slug(base: str) -> str:
+    """`base` lower-cased when it is a safe key already, else an ASCII slug with a short hash."""
     if _SAFE_STEM.fullmatch(base) and len(base) <= _MAX_ID_CHARS:
         return base.lower()
     ascii_stem = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()

@@ -232,14 +232,15 @@ def _plan_from(con: duckdb.DuckDBPyConnection, files: Sequence[RawFile]) -> Refr
 def _follow_up(
     plan: RefreshPlan, files: Sequence[RawFile], warehouse_path: Path, lock_timeout_s: float
 ) -> RefreshPlan:
-    """The partitions that became stale during this refresh and that it has not run yet."""
+    """The partitions that a feed written by this refresh marked stale.
+
+    Whether or not this refresh ran them already: one that ran before the feed's run took
+    the old metadata. A partition is stale only through a feed here (code versions did not
+    change), so this is one more pass, never a loop.
+    """
     with warehouse.open_reader(warehouse_path, lock_timeout_s) as con:
         again = _plan_from(con, files)
-    done = {*plan.to_ingest, *plan.to_extract_only}
-    return RefreshPlan(
-        stale_ingest=tuple(k for k in again.stale_ingest if k not in done),
-        files=plan.files,
-    )
+    return RefreshPlan(stale_ingest=again.stale_ingest, files=plan.files)
 
 
 def _plan_and_prune(

@@ -243,3 +243,58 @@ def test_a_renamed_copy_joins_the_episode_of_its_original(raw, tmp_path):
         "SELECT source_file, episode_key FROM episodes WHERE source_format = 'plain_transcript'"
         " ORDER BY 1",
     ) == [("copy of other.txt", "file:copy of other"), ("other.txt", "file:copy of other")]
+
+
+def test_a_sibling_format_the_feed_does_not_name_joins_its_episode(raw, tmp_path):
+    vtt = "WEBVTT\n\n00:00.000 --> 00:02.000\nHello and welcome.\n"
+    (raw / "ep42.vtt").write_text(vtt)
+    db = tmp_path / "w.duckdb"
+    ingest(raw, db)
+    assert rows(db, "SELECT DISTINCT episode_key FROM episodes WHERE source_file LIKE 'ep42%'") == [
+        ("buzzcast:42",)
+    ]
+
+
+def test_url_guids_and_shared_names_never_join_the_wrong_file(tmp_path):
+    from podcast_assets.feed_metadata import FeedIndex
+
+    def row(feed_id: str, guid: str, position: int, names: list[str]) -> dict:
+        return {
+            "feed_id": feed_id,
+            "guid": guid,
+            "position": position,
+            "show_name": feed_id,
+            "title": None,
+            "published_at": None,
+            "episode_number": None,
+            "season": None,
+            "duration_seconds": None,
+            "hosts": [],
+            "guests": [],
+            "file_names": names,
+        }
+
+    index = FeedIndex.from_rows(
+        [
+            row("a", "https://a.example.com/episodes/1", 0, ["transcript.json"]),
+            row("a", "https://a.example.com/episodes/2", 1, ["transcript.json"]),
+            row("b", "https://b.example.org/ep/1", 0, ["b1.srt"]),
+        ]
+    )
+    assert index.match("1.txt") is None  # a URL guid is not its last path segment
+    assert index.match("transcript.json") is None  # two items share it: neither is meant
+    assert index.match("b1.vtt").feed_id == "b"  # a sibling of the item's own file
+
+
+def test_seasons_keep_episodes_with_the_same_number_apart(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    feed = FEED.format(title="One").replace(
+        "<itunes:episode>42</itunes:episode>",
+        "<itunes:episode>1</itunes:episode><itunes:season>2</itunes:season>",
+    )
+    (raw / "show.xml").write_text(feed)
+    (raw / "ep42.srt").write_text(SRT)
+    db = tmp_path / "w.duckdb"
+    ingest(raw, db)
+    assert rows(db, "SELECT episode_key FROM episodes") == [("buzzcast:s2:1",)]

@@ -15,6 +15,9 @@ from podcast_assets.fetching import FetchReport, feed_file_name, fetch, plan_nam
 from podcast_assets.parsing.errors import ParseError
 from podcast_assets.parsing.feeds import parse_feed
 
+# What the local server's `/feed.xml` is saved as: its host and path.
+LOCAL_FEED = "127-0-0-1-feed.xml"
+
 
 @dataclass
 class Route:
@@ -152,8 +155,8 @@ def test_fetch_failures_are_one_line_each_and_never_stop_the_others(server, tmp_
     assert "application/zip" in failed[server.url("/archive.srt")]
     feed_problem = failed[server.url("/feed.xml")]
     assert "file:///etc/passwd" in feed_problem and "not http(s)" in feed_problem
-    assert report.saved == ["feed.xml", "ok.vtt"]
-    assert set(_files(tmp_path)) == {"feed.xml", "ok.vtt"}
+    assert report.saved == [LOCAL_FEED, "ok.vtt"]
+    assert set(_files(tmp_path)) == {LOCAL_FEED, "ok.vtt"}
     assert not any("passwd" in hit for hit in server.hits)
 
 
@@ -166,7 +169,7 @@ def test_fetch_follows_redirects_within_the_limit_and_refuses_more(server, tmp_p
 
     report = _run(_serve_feed(server, items), tmp_path, max_redirects=5)
 
-    assert report.saved == ["feed.xml", "near.srt"]  # both URLs end in ep.srt: guid names
+    assert report.saved == [LOCAL_FEED, "near.srt"]  # both URLs end in ep.srt: guid names
     assert (tmp_path / "near.srt").read_bytes().startswith(b"1\n")
     failed = dict(report.failed)
     assert failed[server.url("/hop/7/ep.srt")] == "more than 5 redirects"
@@ -182,7 +185,7 @@ def test_fetch_a_body_over_the_limit_leaves_no_file(server, tmp_path, send_lengt
     )
 
     assert report.failed == [(server.url("/big.txt"), "larger than the 2000-byte limit")]
-    assert set(_files(tmp_path)) == {"feed.xml", "small.txt"}  # no big.txt, no .part file
+    assert set(_files(tmp_path)) == {LOCAL_FEED, "small.txt"}  # no big.txt, no .part file
 
 
 def test_fetch_a_hanging_server_times_out_and_the_rest_is_saved(server, tmp_path):
@@ -193,8 +196,8 @@ def test_fetch_a_hanging_server_times_out_and_the_rest_is_saved(server, tmp_path
     report = _run(source, tmp_path, timeout_s=0.3)
 
     assert report.failed == [(server.url("/slow.vtt"), "timed out after 0.3 s")]
-    assert report.saved == ["feed.xml", "fast.vtt"]
-    assert set(_files(tmp_path)) == {"feed.xml", "fast.vtt"}
+    assert report.saved == [LOCAL_FEED, "fast.vtt"]
+    assert set(_files(tmp_path)) == {LOCAL_FEED, "fast.vtt"}
 
 
 def test_fetch_shared_file_names_become_guid_names(server, tmp_path):
@@ -204,8 +207,8 @@ def test_fetch_shared_file_names_become_guid_names(server, tmp_path):
 
     report = _run(_serve_feed(server, items), tmp_path)
 
-    # rawfiles.episode_id_for(guid): what feed_metadata matches a file's stem against.
-    assert report.saved == ["feed.xml", "show-ep-2.json", "3.json"]
+    # rawfiles.guid_stem(guid), the whole guid: what feed_metadata matches a file's stem against.
+    assert report.saved == [LOCAL_FEED, "show-ep-2.json", "https-x-example-3-25a7036f.json"]
     assert (tmp_path / "show-ep-2.json").read_bytes() == b'{"a": 1}'
 
 
@@ -227,7 +230,7 @@ def test_fetch_a_second_run_changes_nothing(server, tmp_path):
     second = _run(source, tmp_path)
 
     assert second.saved == []
-    assert second.unchanged == first.saved == ["feed.xml", "one.vtt", "two.srt"]
+    assert second.unchanged == first.saved == [LOCAL_FEED, "one.vtt", "two.srt"]
     assert {p.stat().st_mtime_ns for p in tmp_path.iterdir()} == {1_000_000_000}
 
     server.routes["/two.srt"] = Route(b"1\n00:00:00,000 --> 00:00:01,000\nedited\n")
@@ -243,7 +246,7 @@ def test_fetch_limit_takes_the_first_items_only(server, tmp_path):
 
     report = _run(source, tmp_path, limit=1)
 
-    assert report.saved == ["feed.xml", "one.vtt"]
+    assert report.saved == [LOCAL_FEED, "one.vtt"]
     assert "/two.vtt" not in server.hits
 
 
@@ -286,7 +289,9 @@ def test_fetch_a_bad_feed_raises_parse_error(server, tmp_path):
 @pytest.mark.parametrize(
     ("source", "name"),
     [
-        ("https://feeds.example.com/shows/soil.rss?token=1", "soil.rss"),
+        # Always host and path: `feed.xml` or `rss` would collide between shows.
+        ("https://feeds.example.com/shows/soil.rss?token=1", "feeds-example-com-shows-soil.xml"),
+        ("https://a.example.com/feed.xml", "a-example-com-feed.xml"),
         ("https://feeds.example.com/Shows/Soil/feed/", "feeds-example-com-shows-soil-feed.xml"),
         ("https://feeds.example.com", "feeds-example-com.xml"),
         ("/tmp/downloads/.hidden.xml", "hidden.xml"),
@@ -302,15 +307,15 @@ def test_fetch_progress_writes_one_line_per_failure_to_stderr(server, tmp_path, 
 
     report = fetch(source, tmp_path, timeout_s=2.0)  # progress on; stderr is not a TTY here
 
-    assert report.saved == ["feed.xml", "ok.vtt"]
+    assert report.saved == [LOCAL_FEED, "ok.vtt"]
     err = capsys.readouterr().err
     assert err.splitlines() == [f"failed: {server.url('/gone.vtt')}: HTTP 404 Not Found"]
 
 
 def test_fetch_a_transcript_named_like_the_feed_does_not_overwrite_it(server, tmp_path):
-    server.routes["/other/feed.xml"] = Route(b"<tt/>", "application/xml")
-    report = _run(_serve_feed(server, [("ep-9", ["/other/feed.xml"])]), tmp_path)
-    assert report.saved == ["feed.xml", "ep-9.xml"]
+    server.routes[f"/other/{LOCAL_FEED}"] = Route(b"<tt/>", "application/xml")
+    report = _run(_serve_feed(server, [("ep-9", [f"/other/{LOCAL_FEED}"])]), tmp_path)
+    assert report.saved == [LOCAL_FEED, "ep-9.xml"]
     assert (tmp_path / "ep-9.xml").read_bytes() == b"<tt/>"
 
 

@@ -362,3 +362,21 @@ def test_parsing_unexpected_library_errors_become_parse_errors_naming_the_file(r
         parse_bytes(raw, "bad file.txt")
     assert info.value.source_file == "bad file.txt"
     assert str(info.value).startswith(f"bad file.txt: {reason}")
+
+
+@pytest.mark.parametrize(
+    ("title", "number"),
+    [
+        ("Episode 57: Rebel Rubes", 57),
+        ("881: Beyond GPUs", 881),
+        ("#12 - Twelve", 12),
+        ("Ep. 3 | Three", 3),
+        ("2024: The year in review", None),
+        ("1.5 million downloads: what now", None),
+        ("Reading the clouds", None),
+    ],
+)
+def test_parsing_the_number_a_title_opens_with(title, number):
+    from podcast_assets.identity import title_number
+
+    assert title_number(title) == number

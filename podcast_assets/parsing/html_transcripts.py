@@ -26,7 +26,11 @@ _BLOCKS = frozenset({"p", "cite", "time", "div", "section", "article", "h1", "h2
 
 
 class _TranscriptReader(HTMLParser):
-    """Collects (start, speaker, text) per paragraph, in document order."""
+    """Collects (start, speaker, text) per paragraph, in document order.
+
+    Long because the parser's callbacks share one small state machine (inside a paragraph,
+    a label, or a label inside a paragraph); split up, each half would need the other's state.
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

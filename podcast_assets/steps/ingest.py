@@ -20,11 +20,11 @@ from typing import Any
 import duckdb
 
 from podcast_assets import warehouse
-from podcast_assets.feed_metadata import FeedIndex, ItemMetadata, feed_rows
+from podcast_assets.feed_metadata import FeedIndex, ItemMetadata, feed_rows, item_stems
 from podcast_assets.identity import episode_key, title_number
 from podcast_assets.models import ParsedEpisode, RawFile, SourceFormat, Step
 from podcast_assets.parsing import PARSER_VERSION, Feed, ParseError, looks_like_feed, parse_bytes
-from podcast_assets.rawfiles import episode_id_for, read_raw_file, sha256_file
+from podcast_assets.rawfiles import read_raw_file, sha256_file
 from podcast_assets.schema import EPISODES, FEED_ITEMS, SEGMENTS, SHOWS
 
 STEP = Step.INGEST
@@ -119,6 +119,7 @@ def episode_rows(
             who["feed_guid"],
             source_file,
             twin_key,
+            item.season if item else None,
         ),
         **who,
         "duration_seconds": parsed.duration_seconds or (item.duration_seconds if item else None),
@@ -306,9 +307,7 @@ def _mark_named_episodes_stale(
     """
     items = [row for w in writes for row in w.rows.get(FEED_ITEMS.name, ())]
     names = sorted({n.casefold() for row in items for n in row["file_names"] or ()})
-    stems = sorted(
-        {g for row in items for g in (row["guid"].casefold(), episode_id_for(row["guid"]))}
-    )
+    stems = sorted({s for row in items for s in item_stems(row["guid"], row["file_names"] or ())})
     stale = [
         r[0]
         for r in con.execute(

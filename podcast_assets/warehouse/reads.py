@@ -76,7 +76,8 @@ def load_feed_items(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Every stored feed item, as dicts: what transcripts are matched against."""
     cursor = con.execute(
         "SELECT feed_id, guid, position, show_name, title, published_at, episode_number, "
-        "duration_seconds, hosts, guests, file_names FROM feed_items ORDER BY feed_id, position"
+        "season, duration_seconds, hosts, guests, file_names FROM feed_items "
+        "ORDER BY feed_id, position"
     )
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
