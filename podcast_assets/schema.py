@@ -73,8 +73,10 @@ EPISODES = Table(
         Column(
             "episode_key",
             "VARCHAR",
-            "The episode's identity across files: `<show-slug>:<number>` when both are known, "
-            "else `guid:<feed item guid>`, else `file:<file name without extension>`.",
+            "The episode's identity across files: `<show-slug>:<number>` when both are known "
+            "(`<show-slug>:s<season>:<number>` from a feed's second season on), else "
+            "`guid:<feed item guid>`, else the key of a file with the same bytes, else "
+            "`file:<file name without extension>`.",
             nullable=False,
         ),
         Column(
