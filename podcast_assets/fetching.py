@@ -11,6 +11,7 @@ One failed download is one line of the report and never stops the others.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import stat
@@ -352,15 +353,58 @@ def _download_all(
         return  # the raw directory cannot be written: the feed's failure line says why
     items = feed.items if limit is None else feed.items[: max(limit, 0)]
     urls = list(dict.fromkeys(t.url for item in items for t in item.transcripts))
+    fetched = _Manifest(raw_dir)
     show_bar = progress and sys.stderr.isatty()
     with tqdm(urls, desc="transcripts", unit="file", file=sys.stderr, disable=not show_bar) as bar:
         for url in bar:
+            name = fetched.name_for(url, names[url], Path(report.feed_file).stem)
             try:
-                changed = download(client, url, raw_dir, names[url], limits)
+                changed = download(client, url, raw_dir, name, limits)
             except FetchError as exc:
                 _fail(report, url, str(exc), progress)
                 continue
-            (report.saved if changed else report.unchanged).append(names[url])
+            fetched.record(name, url)
+            (report.saved if changed else report.unchanged).append(name)
+    fetched.save()
+
+
+class _Manifest:
+    """Which URL each fetched file came from, in a hidden file of the raw directory.
+
+    So that a file is only ever replaced by a new download of its own URL: another show's
+    `episode-1.json`, or a file the user put there, is never overwritten; the download is
+    saved beside it, under a name that adds the feed's.
+    """
+
+    FILE = ".fetched-urls.json"
+
+    def __init__(self, raw_dir: Path) -> None:
+        self.path = raw_dir / self.FILE
+        try:
+            loaded = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            loaded = {}
+        self.urls: dict[str, str] = loaded if isinstance(loaded, dict) else {}
+
+    def name_for(self, url: str, planned: str, feed_stem: str) -> str:
+        name, counter = planned, 1
+        while (self.path.parent / name).exists() and self.urls.get(name) != url:
+            counter += 1
+            stem, dot, extension = planned.rpartition(".")
+            suffix = feed_stem if counter == 2 else f"{feed_stem}-{counter - 1}"
+            name = f"{stem}-{suffix}{dot}{extension}" if dot else f"{planned}-{suffix}"
+        return name
+
+    def record(self, name: str, url: str) -> None:
+        self.urls[name] = url
+
+    def save(self) -> None:
+        with contextlib.suppress(OSError):
+            save_bytes(
+                json.dumps(self.urls, indent=1, sort_keys=True).encode(),
+                self.path.parent,
+                self.FILE,
+            )
 
 
 def _fail(report: FetchReport, url: str, reason: str, progress: bool) -> None:

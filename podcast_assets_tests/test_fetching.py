@@ -116,7 +116,8 @@ def _run(source: str, raw: Path, **kwargs) -> FetchReport:
 
 
 def _files(raw: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(raw.iterdir())}
+    """What the raw directory holds for a refresh (hidden files are not read by it)."""
+    return {p.name: p.read_bytes() for p in sorted(raw.iterdir()) if not p.name.startswith(".")}
 
 
 def test_fetch_saves_the_feed_and_every_transcript_of_every_item(server, tmp_path):
@@ -360,3 +361,25 @@ def test_fetch_command_then_ingest_joins_every_transcript_to_its_item(server, tm
     ]
     again = CliRunner().invoke(main, ["fetch", url, "--raw-dir", str(raw), "--timeout", "2"])
     assert "0 saved, 3 unchanged, 0 failed" in again.output
+
+
+def test_fetch_never_overwrites_another_shows_file_or_the_users_own(server, tmp_path):
+    server.routes["/a/episode-1.json"] = Route(b'{"show": "a"}', "application/json")
+    server.routes["/b/episode-1.json"] = Route(b'{"show": "b"}', "application/json")
+    server.routes["/a/feed.xml"] = Route(_feed(server, [("a1", ["/a/episode-1.json"])]), None)
+    server.routes["/b/feed.xml"] = Route(_feed(server, [("b1", ["/b/episode-1.json"])]), None)
+    (tmp_path / "notes.vtt").write_bytes(b"mine")
+    server.routes["/c/notes.vtt"] = Route(b"WEBVTT\n", "text/vtt")
+    server.routes["/c/feed.xml"] = Route(_feed(server, [("c1", ["/c/notes.vtt"])]), None)
+
+    first = _run(server.url("/a/feed.xml"), tmp_path)
+    second = _run(server.url("/b/feed.xml"), tmp_path)
+    third = _run(server.url("/c/feed.xml"), tmp_path)
+
+    assert first.saved[1:] == ["episode-1.json"]
+    assert second.saved[1:] == ["episode-1-127-0-0-1-b-feed.json"]
+    assert third.saved[1:] == ["notes-127-0-0-1-c-feed.vtt"]
+    assert (tmp_path / "episode-1.json").read_bytes() == b'{"show": "a"}'
+    assert (tmp_path / "notes.vtt").read_bytes() == b"mine"
+    again = _run(server.url("/b/feed.xml"), tmp_path)  # its own file: found again, unchanged
+    assert again.unchanged[1:] == ["episode-1-127-0-0-1-b-feed.json"]
