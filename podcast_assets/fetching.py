@@ -11,25 +11,23 @@ One failed download is one line of the report and never stops the others.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import re
 import stat
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
 import httpx
 from tqdm import tqdm
 
+from podcast_assets.fetch_names import Manifest, feed_file_name, plan_names
 from podcast_assets.parsing.errors import MAX_FILE_BYTES
-from podcast_assets.parsing.feeds import Feed, FeedItem, parse_feed, url_file_name
-from podcast_assets.rawfiles import guid_stem
+from podcast_assets.parsing.feeds import Feed, parse_feed
 
 _HTTP_SCHEMES = ("http", "https")
 _ACCEPTED_TYPES = frozenset(
@@ -44,16 +42,7 @@ _ACCEPTED_TYPES = frozenset(
     }
 )
 _REFUSED_MAJOR = ("audio", "video", "image", "font", "model")
-_EXTENSIONS = {
-    "application/json": "json",
-    "application/x-subrip": "srt",
-    "application/srt": "srt",
-    "text/vtt": "vtt",
-    "text/html": "html",
-    "text/plain": "txt",
-}
 _CHUNK = 64 * 1024
-_MAX_NAME_CHARS = 120
 
 
 @dataclass
@@ -79,66 +68,6 @@ class _Limits:
 
 
 # --- names ------------------------------------------------------------------------------------
-
-
-def feed_file_name(source: str) -> str:
-    """Where a feed is saved: a slug of the URL's host and path, always.
-
-    Feed URLs end in `/feed`, `/rss` or `feed.xml`, names that say nothing and collide
-    between shows: one show's feed must never replace another's.
-    """
-    parts = urlsplit(source)
-    if parts.scheme.lower() not in _HTTP_SCHEMES:
-        return _safe_name(PurePosixPath(source.replace("\\", "/")).name) or "feed.xml"
-    path = re.sub(r"\.(?:xml|rss)$", "", parts.path, flags=re.IGNORECASE)
-    slug = re.sub(r"[^a-z0-9]+", "-", f"{parts.hostname or ''}{path}".lower()).strip("-")
-    return f"{slug[:_MAX_NAME_CHARS] or 'feed'}.xml"
-
-
-def _safe_name(name: str) -> str:
-    return re.sub(r"[/\\\x00]", "_", name).lstrip(".").strip()
-
-
-def _extension(name: str | None, mime_type: str | None) -> str:
-    suffix = PurePosixPath(name).suffix.lstrip(".").lower() if name else ""
-    if re.fullmatch(r"[a-z0-9]{1,8}", suffix):
-        return suffix
-    return _EXTENSIONS.get((mime_type or "").split(";")[0].strip().lower(), "txt")
-
-
-def plan_names(feed: Feed, reserved: str = "") -> dict[str, str]:
-    """URL -> file name for every transcript of the feed (all items, so names do not depend on
-    `limit`): the URL's own file name, or `<guid slug>.<ext>` when several URLs share one (hosts
-    often call every file `transcript.json`), then `-2`, `-3` until unique."""
-    jobs = [(item, t.url, t.mime_type) for item in feed.items for t in item.transcripts]
-    jobs = list({url: (item, url, mime) for item, url, mime in reversed(jobs)}.values())[::-1]
-    owners: dict[str, set[str]] = {}
-    for _, url, _ in jobs:
-        base = url_file_name(url)
-        if base:
-            owners.setdefault(base.casefold(), set()).add(url)
-    names: dict[str, str] = {}
-    taken = {reserved.casefold()} if reserved else set()
-    for _, url, _ in jobs:
-        base = url_file_name(url)
-        unique = base and len(owners[base.casefold()]) == 1 and base.casefold() not in taken
-        if base and unique and len(base) <= _MAX_NAME_CHARS:
-            names[url] = base
-            taken.add(base.casefold())
-    for item, url, mime in jobs:
-        if url not in names:
-            names[url] = _guid_name(item, _extension(url_file_name(url), mime), taken)
-            taken.add(names[url].casefold())
-    return names
-
-
-def _guid_name(item: FeedItem, extension: str, taken: set[str]) -> str:
-    stem = guid_stem(item.guid)
-    name, counter = f"{stem}.{extension}", 1
-    while name.casefold() in taken:
-        counter += 1
-        name = f"{stem}-{counter}.{extension}"
-    return name
 
 
 # --- downloads --------------------------------------------------------------------------------
@@ -353,7 +282,7 @@ def _download_all(
         return  # the raw directory cannot be written: the feed's failure line says why
     items = feed.items if limit is None else feed.items[: max(limit, 0)]
     urls = list(dict.fromkeys(t.url for item in items for t in item.transcripts))
-    fetched = _Manifest(raw_dir)
+    fetched = Manifest(raw_dir)
     show_bar = progress and sys.stderr.isatty()
     with tqdm(urls, desc="transcripts", unit="file", file=sys.stderr, disable=not show_bar) as bar:
         for url in bar:
@@ -366,45 +295,6 @@ def _download_all(
             fetched.record(name, url)
             (report.saved if changed else report.unchanged).append(name)
     fetched.save()
-
-
-class _Manifest:
-    """Which URL each fetched file came from, in a hidden file of the raw directory.
-
-    So that a file is only ever replaced by a new download of its own URL: another show's
-    `episode-1.json`, or a file the user put there, is never overwritten; the download is
-    saved beside it, under a name that adds the feed's.
-    """
-
-    FILE = ".fetched-urls.json"
-
-    def __init__(self, raw_dir: Path) -> None:
-        self.path = raw_dir / self.FILE
-        try:
-            loaded = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            loaded = {}
-        self.urls: dict[str, str] = loaded if isinstance(loaded, dict) else {}
-
-    def name_for(self, url: str, planned: str, feed_stem: str) -> str:
-        name, counter = planned, 1
-        while (self.path.parent / name).exists() and self.urls.get(name) != url:
-            counter += 1
-            stem, dot, extension = planned.rpartition(".")
-            suffix = feed_stem if counter == 2 else f"{feed_stem}-{counter - 1}"
-            name = f"{stem}-{suffix}{dot}{extension}" if dot else f"{planned}-{suffix}"
-        return name
-
-    def record(self, name: str, url: str) -> None:
-        self.urls[name] = url
-
-    def save(self) -> None:
-        with contextlib.suppress(OSError):
-            save_bytes(
-                json.dumps(self.urls, indent=1, sort_keys=True).encode(),
-                self.path.parent,
-                self.FILE,
-            )
 
 
 def _fail(report: FetchReport, url: str, reason: str, progress: bool) -> None:
