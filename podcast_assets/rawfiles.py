@@ -11,14 +11,17 @@ nothing.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
 import re
 import stat
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from podcast_assets.models import RawFile
 from podcast_assets.parsing import MAX_FILE_BYTES, ParseError
@@ -120,6 +123,23 @@ def read_raw_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
     (`/proc`) or that grow while we read. The open neither follows a link nor blocks, and
     `fstat` re-checks the opened file, so swapping the entry after the check gains nothing.
     """
+    with _open_regular(path, limit) as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLargeError(path.name, _too_big(None, limit))
+    return data
+
+
+def read_raw_head(path: Path, size: int = 4096, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The first `size` bytes of a file `read_raw_file` would read, with the same checks."""
+    with _open_regular(path, limit) as handle:
+        return handle.read(size)
+
+
+@contextlib.contextmanager
+def _open_regular(path: Path, limit: int) -> Iterator[BinaryIO]:
+    """The raw file opened for reading, once it is known to be a regular file inside the raw
+    directory and not over `limit` by its size (see `read_raw_file`)."""
     target, info = _regular_target(path, path.parent.resolve())
     if info.st_size > limit:
         raise FileTooLargeError(path.name, _too_big(info.st_size, limit))
@@ -130,10 +150,7 @@ def read_raw_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
             raise ParseError(path.name, f"is {_kind(info.st_mode)}, not a regular file")
         if info.st_size > limit:
             raise FileTooLargeError(path.name, _too_big(info.st_size, limit))
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise FileTooLargeError(path.name, _too_big(None, limit))
-    return data
+        yield handle
 
 
 def _identity(path: Path, limit: int) -> tuple[str, int]:

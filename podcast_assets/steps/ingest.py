@@ -24,7 +24,7 @@ from podcast_assets.feed_metadata import FeedIndex, ItemMetadata, feed_rows, ite
 from podcast_assets.identity import episode_key, title_number
 from podcast_assets.models import ParsedEpisode, RawFile, SourceFormat, Step
 from podcast_assets.parsing import PARSER_VERSION, Feed, ParseError, looks_like_feed, parse_bytes
-from podcast_assets.rawfiles import read_raw_file, sha256_file
+from podcast_assets.rawfiles import read_raw_file, read_raw_head, sha256_file
 from podcast_assets.schema import EPISODES, FEED_ITEMS, SEGMENTS, SHOWS
 
 STEP = Step.INGEST
@@ -203,10 +203,11 @@ def ingest_files(
         on_write=_mark_named_episodes_stale,
     )
     for episode_id, path in files:
-        raw = run.read(episode_id, path)
-        if raw is not None and looks_like_feed(_head(raw)):
-            run.ingest(feeds, episode_id, path, raw, None)
-        elif raw is not None:
+        if _is_feed(path):
+            raw = run.read(episode_id, path)
+            if raw is not None:
+                run.ingest(feeds, episode_id, path, raw, None)
+        else:
             later.append((episode_id, path))
     feeds.flush()
     # A writer's connection: it creates the warehouse (and the feed tables) if need be.
@@ -293,8 +294,14 @@ class _IngestRun:
         self.done += 1
 
 
-def _head(raw: bytes) -> str:
-    return raw[:4096].decode("utf-8", "ignore").lstrip("\ufeff \t\r\n")
+def _is_feed(path: Path) -> bool:
+    """From the file's first bytes only; one that cannot be read is left to the second pass,
+    which reads it whole and records why it was refused."""
+    try:
+        head = read_raw_head(path)
+    except (OSError, ParseError):
+        return False
+    return looks_like_feed(head.decode("utf-8", "ignore").lstrip("\ufeff \t\r\n"))
 
 
 def _mark_named_episodes_stale(
