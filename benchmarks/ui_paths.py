@@ -36,6 +36,8 @@ from typing import Any
 import duckdb
 import psutil
 
+from podcast_assets.devserver import commands
+
 _REPO = Path(__file__).resolve().parents[1]
 _SAMPLE = _REPO / "data" / "raw" / "003_6dc2de23e6c008f7.txt"
 _BIN = Path(sys.executable).parent
@@ -82,18 +84,8 @@ class Stack:
 
     def start(self) -> None:
         log = (self.root / "servers.log").open("wb")
-        for cmd in (
-            [str(_BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
-            [
-                sys.executable,
-                "-m",
-                "dagster_webserver",
-                "-w",
-                "workspace.yaml",
-                "-p",
-                str(self.port),
-            ],
-        ):
+        # The processes `podcast-assets ui` (what `make ui` runs) starts.
+        for cmd in commands("workspace.yaml", "127.0.0.1", self.port):
             self.procs.append(
                 subprocess.Popen(
                     cmd,

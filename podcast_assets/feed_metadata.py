@@ -147,6 +147,3 @@ class FeedIndex:
     def match(self, file_name: str) -> ItemMetadata | None:
         """The item this transcript file belongs to, if any feed names it."""
         return self._by_name.get(file_name.casefold()) or self._by_stem.get(file_stem(file_name))
-
-    def __len__(self) -> int:
-        return len({id(i) for i in self._by_stem.values()})
