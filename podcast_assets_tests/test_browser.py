@@ -12,10 +12,8 @@ Playwright's own browser downloads are never used. Without /usr/bin/chromium the
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +26,9 @@ from pathlib import Path
 import duckdb
 import psutil
 import pytest
+
+from .test_webserver import Webserver as _Webserver
+from .test_webserver import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -79,12 +80,6 @@ RUNS_QUERY = """
 TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class Service:
     """A started Dagster process and the file its output goes to."""
@@ -97,24 +92,8 @@ class Service:
         return f"--- {self.name} ({self.log}) ---\n{self.log.read_text(errors='replace')[-chars:]}"
 
 
-class Webserver:
-    def __init__(self, port: int) -> None:
-        self.url = f"http://127.0.0.1:{port}"
-
-    def get(self, path: str) -> int:
-        with urllib.request.urlopen(self.url + path, timeout=5) as response:
-            return response.status
-
-    def graphql(self, query: str) -> dict:
-        request = urllib.request.Request(
-            self.url + "/graphql",
-            data=json.dumps({"query": query}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            payload = json.load(response)
-        assert "errors" not in payload, payload["errors"]
-        return payload["data"]
+class Webserver(_Webserver):
+    """test_webserver's GraphQL client, plus the runs this test waits on."""
 
     def runs(self) -> list[dict]:
         return self.graphql(RUNS_QUERY)["runsOrError"]["results"]
