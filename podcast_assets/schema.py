@@ -237,7 +237,13 @@ TOPICS = Table(
     description="From the versioned taxonomy for transcripts, or the analyser's `topics`.",
     columns=(
         EPISODE_ID,
-        Column("topic", "VARCHAR", "Topic name from the taxonomy.", False),
+        Column("topic", "VARCHAR", "Topic name from the taxonomy, or a keyphrase.", False),
+        Column(
+            "category",
+            "VARCHAR",
+            "The topic's Apple Podcasts category in the taxonomy (Technology, Business, ...); "
+            "NULL for keyphrases and the analyser's topics.",
+        ),
         Column("mentions", "INTEGER", "How many keyword matches the topic had.", False),
         Column("prominence", "DOUBLE", "0-1: min(1, mentions / 10), as the analyser computes it."),
         Column("keywords", "VARCHAR[]", "The taxonomy keywords that matched."),

@@ -6,10 +6,18 @@ import re
 from collections import Counter
 
 import pytest
+import spacy
 import yaml
 
 from podcast_assets.extraction import load_taxonomy
-from podcast_assets.extraction.topics import MIN_MENTIONS, topic_matcher, topic_rows
+from podcast_assets.extraction.topics import (
+    MIN_MENTIONS,
+    Topic,
+    TopicMatcher,
+    inflected_forms,
+    topic_matcher,
+    topic_rows,
+)
 
 ENRICHED = ("000_bd597d44d42fa029.txt", "001_d9628893f081d57c.txt")
 
@@ -61,11 +69,22 @@ def test_extraction_topic_keywords_match_whole_tokens_and_lemmas(nlp, text, expe
     assert sorted(hits(nlp, text)) == sorted(expected)
 
 
+def small_matcher(*topics: Topic) -> TopicMatcher:
+    return TopicMatcher(spacy.blank("en"), topics)
+
+
+STARTUP = Topic("startup", ("startup", "founder"), "Business", ("venture",))
+INVESTMENT = Topic("investment", ("funding",), "Business")
+GENAI = Topic("generative ai", ("gpt",), "Technology")
+
+
 @pytest.mark.parametrize(("mentions", "prominence"), [(2, 0.2), (6, 0.6), (10, 1.0), (58, 1.0)])
 def test_extraction_topic_prominence_is_mentions_over_ten(mentions, prominence):
-    (row,) = topic_rows("ep", Counter({("startup", "startup"): mentions}), {"startup": 0})
+    counts = Counter({("startup", "startup"): mentions})
+    (row,) = topic_rows("ep", counts, small_matcher(STARTUP))
     assert row["prominence"] == pytest.approx(prominence)
     assert isinstance(row["prominence"], float) and isinstance(row["mentions"], int)
+    assert row["category"] == "Business"
 
 
 @pytest.mark.parametrize("seed", ENRICHED)
@@ -83,8 +102,70 @@ def test_extraction_topic_rows_order_and_threshold():
             ("generative ai", "gpt"): MIN_MENTIONS - 1,
         }
     )
-    order = {"startup": 2, "generative ai": 3, "investment": 4}
-    rows = topic_rows("ep", counts, order)
+    rows = topic_rows("ep", counts, small_matcher(STARTUP, GENAI, INVESTMENT))
     assert [(r["topic"], r["mentions"]) for r in rows] == [("investment", 9), ("startup", 7)]
     assert rows[1]["keywords"] == ["founder", "startup"]
     assert {r["source"] for r in rows} == {"taxonomy"}
+
+
+def test_extraction_topic_context_words_alone_never_make_a_topic():
+    matcher = small_matcher(STARTUP)
+    alone = topic_rows("ep", Counter({("startup", "venture"): 7}), matcher)
+    assert alone == []
+    supported = topic_rows(
+        "ep", Counter({("startup", "venture"): 7, ("startup", "founder"): 1}), matcher
+    )
+    assert [(r["topic"], r["mentions"], r["keywords"]) for r in supported] == [
+        ("startup", 8, ["venture", "founder"])
+    ]
+
+
+def test_extraction_topic_matcher_counts_context_hits_and_says_which_they_are():
+    nlp = spacy.blank("en")
+    matcher = TopicMatcher(nlp, [STARTUP])
+    hits = matcher(nlp("Two founders and a venture, ventures too."))
+    assert [(h.keyword, matcher.is_context(h)) for h in hits] == [
+        ("founder", False), ("venture", True), ("venture", True)
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("keyword", "forms"),
+    [
+        ("gpu", ("gpu", "gpus")),
+        ("company", ("companies", "company")),
+        ("day", ("day", "days")),
+        ("box", ("box", "boxes")),
+        ("coach", ("coach", "coaches")),
+        ("neural networks", ("neural network", "neural networks")),
+        ("podcast app", ("podcast app", "podcast apps")),
+        ("stories", ("stories", "story")),
+        ("analysis", ("analyses", "analysis")),
+        ("campus", ("campus", "campuses")),
+        ("business", ("business", "businesses")),
+        ("on-prem", ("on-prem", "on-prems")),
+    ],
+)
+def test_extraction_topic_keywords_match_their_regular_plural_or_singular(keyword, forms):
+    assert inflected_forms(keyword) == forms
+
+
+def test_extraction_topic_taxonomy_v2_has_categories_and_rejects_a_word_in_both_lists(tmp_path):
+    path = tmp_path / "taxonomy.yaml"
+    path.write_text(
+        "version: 2\ncategories:\n- category: Sports\n  topics:\n"
+        "  - {topic: golf, keywords: [golf, putt], context: [green]}\n"
+    )
+    (golf,) = load_taxonomy(path)
+    assert (golf.category, golf.keywords, golf.context) == ("Sports", ("golf", "putt"), ("green",))
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "categories:\n- category: Sports\n  topics:\n"
+        "  - {topic: golf, keywords: [golf], context: [golf]}\n"
+    )
+    with pytest.raises(ValueError, match="keyword and context"):
+        load_taxonomy(path)
+
+
+def test_extraction_topic_matcher_is_empty_for_other_languages():
+    assert topic_matcher(spacy.blank("fr")).taxonomy == ()

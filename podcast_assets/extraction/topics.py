@@ -1,16 +1,18 @@
 """Topics: keyword matches against the versioned taxonomy (`data/taxonomy.yaml`).
 
-Keywords match whole tokens, so "said" never counts for "ai", and multi-word keywords match as
-phrases. Two PhraseMatchers run side by side: one on LOWER (the surface, any case) and one on
-LEMMA (inflections: "GPUs" for "gpu", "neural network" for "neural networks"). Keyword lemmas
-are computed as nouns, because keywords are nouns: run in isolation the tagger would read
-"training" as a verb and the LEMMA pattern would then match "trained".
+The taxonomy's top level is the Apple Podcasts category list (what every feed declares in
+`itunes:category`); its topics sit under a category. Keywords match whole tokens, any case, and
+multi-word keywords match as phrases. Inflections come from forms expanded when the taxonomy
+loads (a keyword's last word also matches its regular English plural or singular: "gpu" counts
+"GPUs", "neural networks" counts "neural network"), so the pipeline needs no tagger or
+lemmatizer. A topic's `context` words are ambiguous ("hosting", "kernel", "model"): they count
+only in an episode where a plain keyword of the same topic matched too, so one ambiguous word
+never makes a topic. The taxonomy is English: other languages get no taxonomy topics.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import weakref
 from collections import Counter
 from collections.abc import Iterable
@@ -32,15 +34,14 @@ SOURCE = "taxonomy"
 # One keyword hit is too weak to say an episode discusses a topic; the analyser never reports
 # a topic with fewer than 2 mentions either.
 MIN_MENTIONS = 2
-# A plural acronym ("LLMs", "GPUs") as a whole word; found in the text (one C-level scan)
-# rather than by testing every token in Python.
-_PLURAL_ACRONYM = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Za-z0-9]*[A-Z0-9]s(?![A-Za-z0-9])")
 
 
 @dataclass(frozen=True, slots=True)
 class Topic:
     name: str
     keywords: tuple[str, ...]
+    category: str | None = None
+    context: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,62 +60,86 @@ def default_taxonomy_path() -> Path:
 
 def load_taxonomy(path: str | os.PathLike[str] | None = None) -> tuple[Topic, ...]:
     """Parse and validate a taxonomy file (the packaged one by default); cached per path."""
-    return _load_cached(str(Path(path) if path else default_taxonomy_path()))
+    resolved = Path(path) if path else default_taxonomy_path()
+    return _load_cached(str(resolved), resolved.stat().st_mtime_ns)
 
 
 @lru_cache(maxsize=8)
-def _load_cached(path: str) -> tuple[Topic, ...]:
+def _load_cached(path: str, mtime_ns: int) -> tuple[Topic, ...]:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    groups: list[tuple[str | None, Any]] = [(None, data.get("topics") or [])]  # version 1
+    for raw_category in data.get("categories") or []:
+        name = str(raw_category.get("category") or "").strip()
+        if not name:
+            raise ValueError(f"{path}: category {raw_category!r} needs a name")
+        groups.append((name, raw_category.get("topics") or []))
     topics = []
-    for raw in data.get("topics") or []:
-        name = str(raw.get("topic") or "").strip()
-        keywords = tuple(
-            str(k).strip().lower() for k in raw.get("keywords") or [] if str(k).strip()
-        )
-        if not name or not keywords:
-            raise ValueError(f"{path}: topic {raw!r} needs a name and keywords")
-        topics.append(Topic(name, keywords))
+    for category, raw_topics in groups:
+        for raw in raw_topics:
+            name = str(raw.get("topic") or "").strip()
+            keywords, context = _terms(raw.get("keywords")), _terms(raw.get("context"))
+            if not name or not keywords:
+                raise ValueError(f"{path}: topic {raw!r} needs a name and keywords")
+            if set(keywords) & set(context):
+                raise ValueError(f"{path}: topic {name!r} lists a word as keyword and context")
+            topics.append(Topic(name, keywords, category, context))
     if len({t.name for t in topics}) != len(topics):
         raise ValueError(f"{path}: duplicate topic names")
     return tuple(topics)
 
 
+def _terms(values: Any) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(str(v).strip().lower() for v in values or [] if str(v).strip()))
+
+
+_SIBILANT = ("s", "x", "z", "ch", "sh")
+
+
+def inflected_forms(keyword: str) -> tuple[str, ...]:
+    """The keyword and its last word's regular English plural (or singular, for a keyword
+    written in the plural): exact string forms, matched on LOWER like the keyword itself."""
+    head, _, last = keyword.rpartition(" ")
+    forms = {last}
+    plural = len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is"))
+    if plural:
+        if last.endswith("ies"):
+            forms.add(last[:-3] + "y")
+        elif last.endswith(tuple(x + "es" for x in _SIBILANT)):
+            forms.add(last[:-2])
+        else:
+            forms.add(last[:-1])
+    elif last.endswith("is") and len(last) > 4:  # analysis -> analyses
+        forms.add(last[:-2] + "es")
+    elif last.endswith(_SIBILANT):
+        forms.add(last + "es")
+    elif len(last) > 2 and last.endswith("y") and last[-2] not in "aeiou":
+        forms.add(last[:-1] + "ies")
+    elif last[-1:].isalnum():
+        forms.add(last + "s")
+    prefix = f"{head} " if head else ""
+    return tuple(sorted(prefix + form for form in forms))
+
+
 class TopicMatcher:
-    """Finds taxonomy keywords in docs made by `nlp`."""
+    """Finds taxonomy keywords (and their inflected forms) in docs made by `nlp`."""
 
     def __init__(self, nlp: Language, taxonomy: Iterable[Topic]) -> None:
         self.taxonomy = tuple(taxonomy)
         self.order = {t.name: i for i, t in enumerate(self.taxonomy)}
+        self.category = {t.name: t.category for t in self.taxonomy}
+        self.context = {(t.name, k) for t in self.taxonomy for k in t.context}
         self._keys: dict[int, tuple[str, str]] = {}
         self._lower = PhraseMatcher(nlp.vocab, attr="LOWER")
-        self._lemma: PhraseMatcher | None = None
-        lemmatizer = nlp.get_pipe("lemmatizer") if "lemmatizer" in nlp.pipe_names else None
-        if lemmatizer is not None:
-            self._lemma = PhraseMatcher(nlp.vocab, attr="LEMMA")
         for topic in self.taxonomy:
-            for keyword in topic.keywords:
+            for keyword in (*topic.keywords, *topic.context):
                 key = f"{topic.name}\x1f{keyword}"
                 self._keys[nlp.vocab.strings.add(key)] = (topic.name, keyword)
-                self._lower.add(key, [nlp.make_doc(keyword)])
-                if self._lemma is not None and lemmatizer is not None:
-                    pattern = nlp.make_doc(keyword)
-                    for token in pattern:
-                        token.pos_ = "NOUN"
-                    self._lemma.add(key, [lemmatizer(pattern)])
+                self._lower.add(key, [nlp.make_doc(f) for f in inflected_forms(keyword)])
 
     def __call__(self, doc: Doc) -> list[TopicHit]:
         """Matches, one per (token range, topic); overlapping keywords of one topic count once."""
-        matches = set(self._lower(doc))
-        if self._lemma is not None and doc.has_annotation("LEMMA"):
-            # Plural acronyms tagged PROPN keep their surface as lemma ("LLMs"); the rule
-            # lemmatizer would give a NOUN "llm". The doc is ours and read-only after this.
-            for found in _PLURAL_ACRONYM.finditer(doc.text):
-                span = doc.char_span(found.start(), found.end())
-                if span is not None and len(span) == 1:
-                    span[0].lemma_ = found.group()[:-1].lower()
-            matches |= set(self._lemma(doc))
         by_topic: dict[str, list[TopicHit]] = {}
-        for match_id, start, end in sorted(matches, key=lambda m: (m[1], -m[2])):
+        for match_id, start, end in sorted(self._lower(doc), key=lambda m: (m[1], -m[2])):
             topic, keyword = self._keys[match_id]
             hits = by_topic.setdefault(topic, [])
             if hits and start < hits[-1].end:
@@ -122,33 +147,37 @@ class TopicMatcher:
             hits.append(TopicHit(start, end, topic, keyword))
         return sorted((h for hits in by_topic.values() for h in hits), key=lambda h: h.start)
 
+    def is_context(self, hit: TopicHit) -> bool:
+        return (hit.topic, hit.keyword) in self.context
+
 
 _matchers: weakref.WeakKeyDictionary[Language, TopicMatcher] = weakref.WeakKeyDictionary()
 
 
 def topic_matcher(nlp: Language) -> TopicMatcher:
-    """The matcher for the packaged taxonomy, built once per pipeline."""
+    """The matcher for the packaged taxonomy, built once per pipeline; the taxonomy's keywords
+    are English, so a pipeline of another language gets an empty one."""
     if nlp not in _matchers:
-        _matchers[nlp] = TopicMatcher(nlp, load_taxonomy())
+        _matchers[nlp] = TopicMatcher(nlp, load_taxonomy() if nlp.lang == "en" else ())
     return _matchers[nlp]
 
 
 def topic_rows(
-    episode_id: str, counts: Counter[tuple[str, str]], order: dict[str, int]
+    episode_id: str, counts: Counter[tuple[str, str]], matcher: TopicMatcher
 ) -> list[dict[str, Any]]:
-    """Rows for topics with at least MIN_MENTIONS keyword matches, most mentioned first.
+    """Rows for topics with at least MIN_MENTIONS counted matches, most mentioned first.
 
-    `counts` maps (topic, keyword) to matches; `keywords` lists the matched keywords, most
-    frequent first; prominence = min(1, mentions / 10) as the analyser computes it.
+    `counts` maps (topic, keyword) to matches. A topic's context words count only when one
+    of its plain keywords matched. `keywords` lists the counted keywords, most frequent
+    first; prominence = min(1, mentions / 10) as the analyser computes it.
     """
     per_topic: dict[str, Counter[str]] = {}
     for (topic, keyword), n in counts.items():
         per_topic.setdefault(topic, Counter())[keyword] += n
-    ranked = sorted(
-        per_topic.items(), key=lambda kv: (-sum(kv[1].values()), order.get(kv[0], len(order)))
-    )
     rows = []
-    for topic, keywords in ranked:
+    for topic, keywords in per_topic.items():
+        if all((topic, k) in matcher.context for k in keywords):
+            continue  # only ambiguous words: no evidence of the topic
         mentions = sum(keywords.values())
         if mentions < MIN_MENTIONS:
             continue
@@ -157,10 +186,12 @@ def topic_rows(
                 TOPICS,
                 episode_id=episode_id,
                 topic=topic,
+                category=matcher.category.get(topic),
                 mentions=int(mentions),
                 prominence=float(min(1.0, mentions / 10)),
                 keywords=[k for k, _ in sorted(keywords.items(), key=lambda kv: -kv[1])],
                 source=SOURCE,
             )
         )
+    rows.sort(key=lambda r: (-r["mentions"], matcher.order.get(r["topic"], len(matcher.order))))
     return rows

@@ -32,7 +32,13 @@ from spacy.tokens import Doc
 
 from podcast_assets.extraction.gazetteer import Gazetteer, load_gazetteer
 from podcast_assets.extraction.mentions import MentionDraft, doc_mentions, finish_mentions
-from podcast_assets.extraction.quotes import TOP_N, Sentence, select_quotes, sentence_record
+from podcast_assets.extraction.quotes import (
+    MAX_CHARS,
+    TOP_N,
+    Sentence,
+    select_quotes,
+    sentence_record,
+)
 from podcast_assets.extraction.rows import Extraction
 from podcast_assets.extraction.topics import TopicMatcher, topic_matcher, topic_rows
 from podcast_assets.models import Segment
@@ -271,17 +277,52 @@ class _Episode:
         self.topic_counts.update((h.topic, h.keyword) for h in hits)
         if not len(doc):
             return
+        self._mark_speaker_turns(doc, offset)
         mention_starts = [d.start for d in drafts]
-        hit_starts = [offset + doc[h.start].idx for h in hits]
+        plain = [h for h in hits if not matcher.is_context(h)]
+        hit_starts = [offset + doc[h.start].idx for h in plain]
         for sent in doc.sents:
-            record = sentence_record(sent.text, offset + sent.start_char, offset + sent.end_char)
-            if record is None:
-                continue
-            lo, hi = record.start, record.end
-            record.mentions = tuple(drafts[_span(mention_starts, lo, hi)])
-            topics = {h.topic for h in hits[_span(hit_starts, lo, hi)]}
-            record.topics = tuple(sorted(topics, key=lambda t: matcher.order.get(t, 0)))
-            self.sentences.append(record)
+            for lo, hi in self._sentence_pieces(offset + sent.start_char, offset + sent.end_char):
+                record = sentence_record(self.text[lo:hi], lo, hi)
+                if record is None:
+                    continue
+                lo, hi = record.start, record.end
+                record.mentions = tuple(drafts[_span(mention_starts, lo, hi)])
+                topics = {h.topic for h in plain[_span(hit_starts, lo, hi)]}
+                record.topics = tuple(sorted(topics, key=lambda t: matcher.order.get(t, 0)))
+                self.sentences.append(record)
+
+    def _mark_speaker_turns(self, doc: Doc, offset: int) -> None:
+        """A sentence starts where the speaker changes, punctuated or not: the transcript's
+        own evidence, better than any model's in speech."""
+        first = bisect.bisect_right(self.segment_starts, offset)
+        length = len(doc.text)  # built anew on every access
+        for i in range(max(first, 1), len(self.segments)):
+            start = self.segment_starts[i] - offset
+            if start >= length:
+                break
+            if self.segments[i].speaker != self.segments[i - 1].speaker:
+                span = doc.char_span(start, start + 1, alignment_mode="expand")
+                if span is not None and len(span) and span.start > 0:
+                    span[0].is_sent_start = True
+
+    def _sentence_pieces(self, lo: int, hi: int) -> list[tuple[int, int]]:
+        """The sentence, or when it is too long to be a quote (unpunctuated captions), its
+        runs of whole segments that fit."""
+        if hi - lo <= MAX_CHARS:
+            return [(lo, hi)]
+        pieces, start, end = [], lo, lo
+        first = bisect.bisect_right(self.segment_starts, lo)
+        for boundary in (*self.segment_starts[first:], hi):
+            boundary = min(boundary, hi)
+            if boundary - start > MAX_CHARS and end > start:
+                pieces.append((start, end))
+                start = end + 1  # past the newline between two segments
+            end = boundary if boundary == hi else boundary - 1
+            if boundary == hi:
+                break
+        pieces.append((start, hi))
+        return [(a, b) for a, b in pieces if b > a]
 
     def finish(self, gazetteer: Gazetteer, matcher: TopicMatcher, top_quotes: int) -> Extraction:
         args = (self.segments, self.segment_starts)
@@ -291,7 +332,7 @@ class _Episode:
             episode_id=self.episode_id,
             mentions=mentions,
             quotes=select_quotes(self.episode_id, self.sentences, *args, top_n=top_quotes),
-            topics=topic_rows(self.episode_id, self.topic_counts, matcher.order),
+            topics=topic_rows(self.episode_id, self.topic_counts, matcher),
         )
 
 
