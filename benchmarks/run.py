@@ -3,8 +3,11 @@
     python -m benchmarks.run --n 1000        (or: make bench N=1000)
 
 Phases, each in its own child process so that its wall time and peak memory are its own:
-  a. bare    the project's spaCy pipeline (same model, batch size, worker count) over the
-             corpus's transcript texts with `nlp.pipe`, no I/O: the NLP limit;
+  a. bare    spaCy pipelines over the corpus's transcript texts with `nlp.pipe` (same model,
+             batch size and worker count as a refresh), no I/O:
+               limit     tok2vec + ner of the model, nothing else: the NER model's own cost;
+               previous  the pipeline extraction ran before (tagger, lemmatizer, senter, ...);
+               ours      the pipeline extraction runs now (`load_pipeline`);
   b. cold    `podcast-assets refresh` of the whole corpus into an empty warehouse, through Dagster;
   c. noop    the same refresh again with nothing changed;
   d. one     a refresh after changing one transcript;
@@ -108,10 +111,16 @@ def _pss(process: psutil.Process) -> int:
     return process.memory_info().rss
 
 
-def _bare(corpus: Path) -> None:
-    """Child: the NLP limit. Texts are read and parsed before the clock starts."""
+BARE_PIPELINES = {
+    "limit": "a. bare tok2vec+ner (limit)",
+    "previous": "a. bare previous pipeline",
+    "ours": "a. bare our pipeline",
+}
+
+
+def _bare(corpus: Path, which: str) -> None:
+    """Child: one pipeline's NLP alone. Texts are read and parsed before the clock starts."""
     from podcast_assets.defs.resources import SpacyResource
-    from podcast_assets.extraction import load_pipeline
     from podcast_assets.parsing import Feed, ParseError, parse_bytes
 
     texts: list[str] = []
@@ -125,12 +134,37 @@ def _bare(corpus: Path) -> None:
             texts.append(parsed.transcript)
             words += parsed.word_count or 0
     config = SpacyResource()
-    nlp = load_pipeline()
+    nlp = _bare_pipeline(which)
     started = time.perf_counter()
     for _ in nlp.pipe(texts, batch_size=config.batch_size, n_process=config.n_process):
         pass
     seconds = time.perf_counter() - started
     print("BENCH " + json.dumps({"words": words, "docs": len(texts), "nlp_s": seconds}))
+
+
+def _bare_pipeline(which: str) -> Any:
+    import spacy
+
+    from podcast_assets import settings
+    from podcast_assets.extraction import load_pipeline
+    from podcast_assets.extraction.gazetteer import load_gazetteer
+
+    if which == "ours":
+        return load_pipeline()
+    model = settings.spacy_model()
+    if which == "limit":
+        names = spacy.load(model).component_names
+        return spacy.load(model, exclude=[n for n in names if n not in ("tok2vec", "ner")])
+    # The pipeline before it was cut to what NER needs: parser excluded, senter enabled,
+    # tagger, attribute ruler and lemmatizer kept for lemma matching, gazetteer ruler.
+    nlp = spacy.load(model, exclude=["parser"])
+    nlp.enable_pipe("senter")
+    ruler = nlp.add_pipe(
+        "entity_ruler", before="ner", config={"phrase_matcher_attr": "LOWER", "validate": True}
+    )
+    with nlp.select_pipes(enable=[]):
+        ruler.add_patterns(load_gazetteer().ruler_patterns(nlp.make_doc))  # type: ignore[attr-defined]
+    return nlp
 
 
 def _breakdown() -> None:
@@ -218,8 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.phase == "bare":
-        _bare(args.corpus)
+    if args.phase in BARE_PIPELINES:
+        _bare(args.corpus, args.phase)
         return 0
     if args.phase == "breakdown":
         _breakdown()
@@ -243,33 +277,28 @@ def main(argv: list[str] | None = None) -> int:
         "PODCAST_WAREHOUSE": str(db),
     }
     refresh = [sys.executable, "-m", "podcast_assets.cli", "refresh"]
-    bare = [
-        sys.executable,
-        "-m",
-        "benchmarks.run",
-        "--phase",
-        "bare",
-        "--corpus",
-        str(corpus),
-    ]
+
+    def bare(which: str) -> list[str]:
+        return [sys.executable, "-m", "benchmarks.run", "--phase", which, "--corpus", str(corpus)]
 
     results: dict[str, PhaseResult] = {}
-    for name, cmd in (
-        ("a. bare spaCy limit", bare),
-        ("b. cold refresh", refresh),
-        ("c. no-op refresh", refresh),
-    ):
+    for which, name in BARE_PIPELINES.items():
         print(f"running {name} ...", flush=True)
-        results[name] = run_phase(name, cmd, env, work)
+        results[name] = run_phase(name, bare(which), env, work)
+    for name in ("b. cold refresh", "c. no-op refresh"):
+        print(f"running {name} ...", flush=True)
+        results[name] = run_phase(name, refresh, env, work)
         if name.startswith("b."):
-            breakdown = run_phase("breakdown", [*bare[:3], "--phase", "breakdown"], env, work)
+            breakdown_cmd = [sys.executable, "-m", "benchmarks.run", "--phase", "breakdown"]
+            breakdown = run_phase("breakdown", breakdown_cmd, env, work)
     changed = _touch_one(corpus)
     print(f"running d. one file changed ({changed}) ...", flush=True)
     results["d. one file changed"] = run_phase("d", refresh, env, work)
     query = _leaderboard(db)
 
-    words = results["a. bare spaCy limit"].detail["words"]
-    bare_wps = words / results["a. bare spaCy limit"].detail["nlp_s"]
+    words = results[BARE_PIPELINES["limit"]].detail["words"]
+    wps = {which: words / results[name].detail["nlp_s"] for which, name in BARE_PIPELINES.items()}
+    bare_wps = wps["limit"]
     report = {
         "machine": {
             "cpus": os.cpu_count(),
@@ -305,11 +334,18 @@ def main(argv: list[str] | None = None) -> int:
         report["phases"][name] = entry
     cold_wps = words / results["b. cold refresh"].wall_s
     report["ratio_cold_to_bare"] = round(cold_wps / bare_wps, 3)
+    report["ratios"] = {
+        "cold refresh / limit": round(cold_wps / wps["limit"], 3),
+        "cold refresh / previous pipeline": round(cold_wps / wps["previous"], 3),
+        "cold refresh / our pipeline": round(cold_wps / wps["ours"], 3),
+        "our pipeline / limit": round(wps["ours"] / wps["limit"], 3),
+        "our pipeline / previous pipeline": round(wps["ours"] / wps["previous"], 3),
+    }
     cold_s = results["b. cold refresh"].wall_s
     parts = {k: v for k, v in breakdown.detail.items() if k.endswith("_s")}
     parts["runs"] = breakdown.detail.get("runs", 0)
     parts["outside_runs_s"] = round(cold_s - parts.get("run_s", 0.0), 2)
-    parts["bare_nlp_s"] = round(words / bare_wps, 2)
+    parts["bare_nlp_s"] = round(words / wps["ours"], 2)
     report["cold_breakdown"] = parts
 
     print(_render(report))
@@ -328,7 +364,7 @@ def _render(report: dict[str, Any]) -> str:
         f"corpus: {c['files']} files, {c['bytes'] / 2**20:.1f} MiB, "
         f"{c['transcript_words']:,} transcript words, {c['by_format']}",
         "",
-        f"{'phase':<24}{'wall s':>9}{'words/s':>10}{'episodes/min':>14}{'peak PSS MB':>13}"
+        f"{'phase':<30}{'wall s':>9}{'words/s':>10}{'episodes/min':>14}{'peak PSS MB':>13}"
         f"{'peak RSS MB':>13}",
     ]
     for name, p in report["phases"].items():
@@ -336,7 +372,7 @@ def _render(report: dict[str, Any]) -> str:
         epm = f"{p['episodes_per_min']}" if "episodes_per_min" in p else "-"
         wall = p.get("nlp_s", p["wall_s"])
         lines.append(
-            f"{name:<24}{wall:>9.2f}{wps:>10}{epm:>14}{p['peak_pss_mb']:>13,}"
+            f"{name:<30}{wall:>9.2f}{wps:>10}{epm:>14}{p['peak_pss_mb']:>13,}"
             f"{p['peak_rss_sum_mb']:>13,}"
         )
     b = {"run_s": 0.0, "planned_events_s": 0.0, "checks_s": 0.0} | report["cold_breakdown"]
@@ -347,9 +383,9 @@ def _render(report: dict[str, Any]) -> str:
         "cold refresh, where the time went (s): "
         f"outside runs (start, scan, plan) {b['outside_runs_s']:.1f}; "
         f"planned events {b['planned_events_s']:.1f}; ingest step {b.get('ingest_step_s', 0):.1f}; "
-        f"extract step {b.get('extract_step_s', 0):.1f} (bare NLP {b['bare_nlp_s']:.1f}); "
+        f"extract step {b.get('extract_step_s', 0):.1f} (our pipeline bare {b['bare_nlp_s']:.1f}); "
         f"checks {b['checks_s']:.1f}; rest of the runs {run_rest:.1f}",
-        f"cold refresh / bare limit (throughput ratio): {report['ratio_cold_to_bare']:.1%}",
+        *(f"{name} (throughput ratio): {ratio:.1%}" for name, ratio in report["ratios"].items()),
         f"entity_leaderboard query (median of 7): {report['leaderboard_query_ms']} ms "
         f"over {report['mentions_rows']:,} mentions",
     ]
