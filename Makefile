@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)
 
-.PHONY: run test test-fast ui lint format bench bench-ui clean
+.PHONY: run test test-fast ui lint format bench bench-ui eval clean
 
 # (Re)install when the project's dependencies change.
 $(STAMP): pyproject.toml
@@ -52,3 +52,7 @@ bench: $(STAMP)
 ## bench-ui: one file through the UI, the sensor and the CLI (docs/performance.md)
 bench-ui: $(STAMP)
 	$(BIN)/python -m benchmarks.ui_paths
+
+## eval: extraction quality against the hand-annotated gold in eval/gold (dev and held-back)
+eval: $(STAMP)
+	$(BIN)/podcast-assets eval eval/gold

@@ -243,6 +243,41 @@ def export(out_dir: Path, fmt: str, warehouse_path: Path | None) -> None:
     click.echo(f"exported {sum(counts.values())} rows of {len(counts)} tables to {out_dir} ({fmt})")
 
 
+@main.command("eval")
+@click.argument(
+    "gold_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path("eval/gold"),
+)
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the report as JSON here.")  # fmt: skip
+def evaluate_gold(gold_dir: Path, json_out: Path | None) -> None:
+    """Score extraction against the hand-annotated gold in GOLD_DIR (dev/ and heldout/):
+    entity precision, recall, junk and unmerged spellings, topics, language."""
+    import json
+
+    from podcast_assets.evaluation import (
+        GoldError,
+        evaluate,
+        format_report,
+        load_gold,
+        report_as_dict,
+    )
+    from podcast_assets.evaluation.predict import pipeline_predictor
+    from podcast_assets.extraction import load_taxonomy
+
+    try:
+        gold = load_gold(gold_dir)
+    except GoldError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(ExitCode.REJECTED)
+    categories = {t.name: t.category for t in load_taxonomy()}
+    report = evaluate(gold, pipeline_predictor(), topic_categories=categories)
+    click.echo(format_report(report))
+    if json_out:
+        json_out.write_text(json.dumps(report_as_dict(report), indent=2) + "\n")
+
+
 @main.group()
 def gazetteer() -> None:
     """Grow the versioned gazetteer from the analyser's entity names, with a review step."""

@@ -34,6 +34,8 @@ class ItemMetadata:
     duration_seconds: float | None
     hosts: tuple[str, ...]
     guests: tuple[str, ...]
+    # The item's transcripts' `language` when they agree, else the channel's <language>.
+    language: str | None = None
 
 
 def feed_rows(
@@ -139,6 +141,7 @@ class FeedIndex:
                     duration_seconds=row["duration_seconds"],
                     hosts=tuple(row["hosts"] or ()),
                     guests=tuple(row["guests"] or ()),
+                    language=_item_language(row),
                 )
             )
             names[f"{row['feed_id']}\0{row['guid']}"] = row["file_names"] or ()
@@ -147,3 +150,13 @@ class FeedIndex:
     def match(self, file_name: str) -> ItemMetadata | None:
         """The item this transcript file belongs to, if any feed names it."""
         return self._by_name.get(file_name.casefold()) or self._by_stem.get(file_stem(file_name))
+
+
+def _item_language(row: Mapping[str, Any]) -> str | None:
+    transcripts = row.get("transcripts")
+    if isinstance(transcripts, str):
+        transcripts = json.loads(transcripts)
+    declared = {t.get("language") for t in transcripts or () if t.get("language")}
+    if len(declared) == 1:
+        return str(next(iter(declared)))
+    return row.get("show_language")

@@ -75,6 +75,9 @@ class ParsedEpisode:
     tags: tuple[str, ...] = ()
     # The analyser's YAML front matter, kept whole for the extraction assets (enriched pages only).
     front_matter: Mapping[str, Any] | None = field(default=None, hash=False)
+    # The language the file declares (WebVTT `Language:` header, HTML `lang`, front matter
+    # `language:`), as written; NULL when it declares none.
+    declared_language: str | None = None
 
     @property
     def transcript(self) -> str:

@@ -97,6 +97,10 @@ EPISODES = Table(
             "Length in seconds: the page's `duration` (minutes), the last timestamp, or the "
             "feed's `itunes:duration`.",
         ),
+        Column("language", "VARCHAR", "ISO 639 code of the transcript's language; NULL: unknown."),
+        Column("language_confidence", "DOUBLE", "1.0 if declared, else the detector's 0-1."),
+        Column("language_source", "VARCHAR", "feed, file (declared), detected or undetermined."),
+        Column("ner_pipeline", "VARCHAR", "spaCy pipeline run for it; NULL: gazetteer only."),
         Column("word_count", "INTEGER", "Words in the transcript; NULL when there is none."),
         Column(
             "source_format",
@@ -234,7 +238,11 @@ QUOTES = Table(
 TOPICS = Table(
     name="topics",
     grain="One row per topic discussed in an episode.",
-    description="From the versioned taxonomy for transcripts, or the analyser's `topics`.",
+    description=(
+        "For transcripts: the versioned taxonomy's topics (Apple Podcasts categories and their "
+        "topics; English only) and up to 5 discovered keyphrases per episode; for enriched "
+        "pages, the analyser's `topics`."
+    ),
     columns=(
         EPISODE_ID,
         Column("topic", "VARCHAR", "Topic name from the taxonomy, or a keyphrase.", False),
@@ -244,10 +252,25 @@ TOPICS = Table(
             "The topic's Apple Podcasts category in the taxonomy (Technology, Business, ...); "
             "NULL for keyphrases and the analyser's topics.",
         ),
-        Column("mentions", "INTEGER", "How many keyword matches the topic had.", False),
+        Column(
+            "mentions",
+            "INTEGER",
+            "How many keyword matches the topic had (a keyphrase: how often it was said).",
+            False,
+        ),
         Column("prominence", "DOUBLE", "0-1: min(1, mentions / 10), as the analyser computes it."),
-        Column("keywords", "VARCHAR[]", "The taxonomy keywords that matched."),
-        Column("source", "VARCHAR", "taxonomy or analyzer.", False),
+        Column(
+            "keywords",
+            "VARCHAR[]",
+            "The taxonomy keywords that matched (a keyphrase: its spellings).",
+        ),
+        Column(
+            "source",
+            "VARCHAR",
+            "taxonomy, keyphrase (scored by frequency in the episode and rarity in the "
+            "language), or analyzer.",
+            False,
+        ),
     ),
 )
 

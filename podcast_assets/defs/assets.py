@@ -157,6 +157,8 @@ def ingest(
             [(k, paths[k]) for k in keys if k in paths],
             lock_timeout_s=warehouse.timeout,
         )
+    for warning in report.warnings:
+        context.log.warning(warning)
     problems = [r.reason for r in report.rejected] + [
         f"{k}: no file in {raw_files.directory} has this episode id any more" for k in missing
     ]

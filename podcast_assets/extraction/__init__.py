@@ -16,20 +16,23 @@ from podcast_assets.extraction.pipeline import (
     EXTRACTOR_VERSION,
     ModelNotInstalledError,
     load_pipeline,
+    route,
 )
 from podcast_assets.extraction.rows import Extraction
 from podcast_assets.extraction.topics import load_taxonomy
-from podcast_assets.extraction.transcripts import extract_transcripts
+from podcast_assets.extraction.transcripts import Transcript, extract_transcripts
 
 __all__ = [
     "EXTRACTOR_VERSION",
     "Extraction",
     "ModelNotInstalledError",
+    "Transcript",
     "extract_enriched",
     "extract_transcripts",
     "load_gazetteer",
     "load_pipeline",
     "load_taxonomy",
     "merge_gazetteer_entries",
+    "route",
     "suggest_gazetteer_entries",
 ]

@@ -13,11 +13,18 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from spacy.tokens import Doc, Span
 
+from podcast_assets.extraction.aliases import (
+    NameCount,
+    gazetteer_keys,
+    is_fused_discourse,
+    resolve_aliases,
+)
 from podcast_assets.extraction.gazetteer import Gazetteer
 from podcast_assets.extraction.rows import make_row
 from podcast_assets.extraction.surfaces import (
@@ -134,9 +141,19 @@ def finish_mentions(
     segments: list[Segment],
     segment_starts: list[int],
     gazetteer: Gazetteer,
+    language: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Episode-level pass: link lone first names, set frequency confidence, build rows."""
-    _link_first_names(drafts, gazetteer)
+    """Episode-level pass: drop names fused to a discourse word of the episode's language,
+    merge spellings of one name, link lone first names (to a full name said in the episode
+    or a speaker label), set frequency confidence, build rows."""
+    drafts[:] = [
+        d
+        for d in drafts
+        if d.source != SOURCE_SPACY or not is_fused_discourse(d.entity, language or "en")
+    ]
+    _merge_spellings(drafts, gazetteer)
+    speakers = {s.speaker for s in segments if s.speaker and " " in s.speaker.strip()}
+    _link_first_names(drafts, gazetteer, speakers)
     frequency = Counter(d.entity for d in drafts if d.source == SOURCE_SPACY)
     rows = []
     for d in sorted(drafts, key=lambda d: (d.start, d.end)):
@@ -165,12 +182,52 @@ def finish_mentions(
     return rows
 
 
-def _link_first_names(drafts: list[MentionDraft], gazetteer: Gazetteer) -> None:
-    """ "Ron" -> "Ron Diamant" when exactly one full PERSON name in the episode starts with it."""
+def _merge_spellings(drafts: list[MentionDraft], gazetteer: Gazetteer) -> None:
+    """ "Audio Boom" and "Audioboom" in one episode are one entity: model spans merged by
+    `resolve_aliases` (same key, near-identical or sound-alike spellings of one label), under
+    the gazetteer's name or else the episode's most frequent spelling."""
+    counts = Counter((d.entity, d.label) for d in drafts if d.source == SOURCE_SPACY)
+    if len(counts) < 2:
+        return
+    names = [NameCount(entity, label, n) for (entity, label), n in counts.items()]
+    canonical = {
+        (a.surface, a.label): a.canonical
+        for a in resolve_aliases(names, _gazetteer_keys(gazetteer))
+    }
+    by_name = gazetteer.by_name
+    for d in drafts:
+        target = canonical.get((d.entity, d.label)) if d.source == SOURCE_SPACY else None
+        if target is not None:
+            d.entity = target
+            entry = by_name.get(target)
+            if entry is not None:
+                d.source, d.label, d.category = SOURCE_GAZETTEER, entry.label, entry.category
+
+
+_keys_by_gazetteer: dict[int, tuple[Gazetteer, dict[str, str]]] = {}
+
+
+def _gazetteer_keys(gazetteer: Gazetteer) -> dict[str, str]:
+    cached = _keys_by_gazetteer.get(id(gazetteer))
+    if cached is None or cached[0] is not gazetteer:
+        cached = _keys_by_gazetteer[id(gazetteer)] = (gazetteer, gazetteer_keys(gazetteer))
+    return cached[1]
+
+
+def _link_first_names(
+    drafts: list[MentionDraft], gazetteer: Gazetteer, speakers: Collection[str] = frozenset()
+) -> None:
+    """ "Ron" -> "Ron Diamant" when exactly one full PERSON name in the episode (said, or a
+    speaker's label) starts with it."""
     full_names: defaultdict[str, set[str]] = defaultdict(set)
     for d in drafts:
         if d.label == "PERSON" and " " in d.entity:
             full_names[d.entity.split(" ", 1)[0].casefold()].add(d.entity)
+    for speaker in speakers:
+        name = normalize_space(speaker)
+        first = name.split(" ", 1)[0].casefold()
+        if not any(n.casefold() == name.casefold() for n in full_names[first]):
+            full_names[first].add(name)
     by_name = gazetteer.by_name
     for d in drafts:
         if d.source != SOURCE_SPACY or d.label != "PERSON" or " " in d.entity:

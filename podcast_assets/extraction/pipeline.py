@@ -133,3 +133,19 @@ def _add_rules(nlp: Language) -> Language:
     with nlp.select_pipes(enable=[]):
         ruler.add_patterns(gazetteer.ruler_patterns(nlp.make_doc))  # type: ignore[attr-defined]
     return nlp
+
+
+def route(language: str | None, pipeline: str | None) -> str:
+    """How an episode is read: "" with the caller's (English) pipeline, a pipeline's name,
+    or "blank:<language>" for no statistical NER (gazetteer matches only)."""
+    if pipeline is None:
+        return f"blank:{language or 'xx'}"
+    return "" if language == "en" else pipeline
+
+
+def routed_pipeline(nlp: Language, route: str) -> Language:
+    if not route:
+        return nlp
+    if route.startswith("blank:"):
+        return blank_pipeline(route.removeprefix("blank:"))
+    return load_pipeline(route)

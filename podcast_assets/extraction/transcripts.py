@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import ctypes
+import itertools
 import multiprocessing
 import os
 import signal
@@ -26,12 +27,20 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from podcast_assets.extraction.gazetteer import Gazetteer, load_gazetteer
+from podcast_assets.extraction.keyphrases import (
+    Keyphrase,
+    KeyphraseCounter,
+    keyphrase_rows,
+    wordfreq_language,
+)
 from podcast_assets.extraction.mentions import MentionDraft, doc_mentions, finish_mentions
+from podcast_assets.extraction.pipeline import routed_pipeline
 from podcast_assets.extraction.quotes import (
     MAX_CHARS,
     TOP_N,
@@ -44,29 +53,44 @@ from podcast_assets.extraction.topics import TopicMatcher, topic_matcher, topic_
 from podcast_assets.models import Segment
 
 MAX_CHUNK_CHARS = 100_000
+# Discovered topics per episode (`topics` rows with source 'keyphrase').
+KEYPHRASES = 5
 DEFAULT_BATCH_SIZE = 4
+
+
+class Transcript(NamedTuple):
+    """One episode to extract: its segments, language and pipeline route (see `route`)."""
+
+    episode_id: str
+    segments: Sequence[Segment]
+    language: str | None = None
+    route: str = ""
 
 
 def extract_transcripts(
     nlp: Language,
-    items: Iterable[tuple[str, Sequence[Segment]]],
+    items: Iterable[Transcript | tuple[str, Sequence[Segment]]],
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     n_process: int = 1,
     max_chunk_chars: int = MAX_CHUNK_CHARS,
     top_quotes: int = TOP_N,
 ) -> Iterator[Extraction]:
-    """One `Extraction` per (episode_id, segments), in input order, streaming.
+    """One `Extraction` per transcript (or (episode_id, segments) pair), in input order,
+    streaming.
 
-    `batch_size` counts chunk docs per `nlp.pipe` batch; `n_process` > 1 extracts whole
-    episodes in that many worker processes (where processes can fork: not on Windows).
+    `nlp` reads transcripts routed to "" (English, and every plain pair); others are read
+    by the pipeline their route names, loaded once per process. `batch_size` counts chunk
+    docs per `nlp.pipe` batch; `n_process` > 1 extracts whole episodes in that many worker
+    processes (where processes can fork: not on Windows).
     """
     if max_chunk_chars >= nlp.max_length:
         raise ValueError(f"max_chunk_chars must be below nlp.max_length ({nlp.max_length})")
     options = _Options(batch_size, max_chunk_chars, top_quotes)
+    transcripts = (Transcript(*item) for item in items)
     if n_process > 1 and "fork" in multiprocessing.get_all_start_methods():
-        return _extract_in_workers(nlp, items, n_process, options)
-    return _extract_serial(nlp, items, options)
+        return _extract_in_workers(nlp, transcripts, n_process, options)
+    return _extract_serial(nlp, transcripts, options)
 
 
 @dataclass(frozen=True)
@@ -77,7 +101,15 @@ class _Options:
 
 
 def _extract_serial(
-    nlp: Language, items: Iterable[tuple[str, Sequence[Segment]]], options: _Options
+    nlp: Language, items: Iterable[Transcript], options: _Options
+) -> Iterator[Extraction]:
+    """Consecutive transcripts of one route stream through one `nlp.pipe` call."""
+    for key, group in itertools.groupby(items, key=lambda t: t.route):
+        yield from _extract_stream(routed_pipeline(nlp, key), group, options)
+
+
+def _extract_stream(
+    nlp: Language, items: Iterable[Transcript], options: _Options
 ) -> Iterator[Extraction]:
     gazetteer = load_gazetteer()
     matcher = topic_matcher(nlp)
@@ -88,8 +120,8 @@ def _extract_serial(
     contexts: deque[tuple[int, int, int]] = deque()
 
     def chunks() -> Iterator[str]:
-        for index, (episode_id, segments) in enumerate(items):
-            episode = _Episode.open(index, episode_id, segments, options.max_chunk_chars)
+        for index, item in enumerate(items):
+            episode = _Episode.open(index, item, options.max_chunk_chars)
             pending.append(episode)
             for k, (start, end) in enumerate(episode.chunks):
                 contexts.append((index, k, start))
@@ -115,7 +147,7 @@ _worker_options: _Options | None = None
 
 def _extract_in_workers(
     nlp: Language,
-    items: Iterable[tuple[str, Sequence[Segment]]],
+    items: Iterable[Transcript],
     n_process: int,
     options: _Options,
 ) -> Iterator[Extraction]:
@@ -126,6 +158,7 @@ def _extract_in_workers(
     (`BrokenProcessPool`) instead of hanging it.
     """
     context = multiprocessing.get_context("fork")
+    wordfreq_language("en")  # the English word list, loaded once here and shared by the forks
     with ProcessPoolExecutor(
         n_process,
         mp_context=context,
@@ -134,8 +167,8 @@ def _extract_in_workers(
     ) as pool:
         in_flight: deque[Future[Extraction]] = deque()
         try:
-            for episode_id, segments in items:
-                in_flight.append(pool.submit(_extract_one, episode_id, list(segments)))
+            for item in items:
+                in_flight.append(pool.submit(_extract_one, item._replace(segments=list(item[1]))))
                 while len(in_flight) >= n_process * _QUEUED_PER_WORKER:
                     yield in_flight.popleft().result()
             while in_flight:
@@ -197,10 +230,10 @@ def _watch_parent(parent_pid: int) -> None:
     os._exit(1)
 
 
-def _extract_one(episode_id: str, segments: list[Segment]) -> Extraction:
+def _extract_one(item: Transcript) -> Extraction:
     if _worker_nlp is None or _worker_options is None:
         raise RuntimeError("extraction worker used before it was initialised")
-    return next(_extract_serial(_worker_nlp, [(episode_id, segments)], _worker_options))
+    return next(_extract_serial(_worker_nlp, [item], _worker_options))
 
 
 def chunk_ranges(
@@ -253,28 +286,33 @@ class _Episode:
     text: str
     segment_starts: list[int]
     chunks: list[tuple[int, int]]
+    language: str | None = None
+    keyphrases: KeyphraseCounter | None = None
     drafts: list[MentionDraft] = field(default_factory=list)
     sentences: list[Sentence] = field(default_factory=list)
     topic_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     @classmethod
-    def open(
-        cls, index: int, episode_id: str, segments: Sequence[Segment], max_chars: int
-    ) -> _Episode:
-        segs = list(segments)
+    def open(cls, index: int, item: Transcript, max_chars: int) -> _Episode:
+        episode_id, segs = item.episode_id, list(item.segments)
         starts, spans, offset = [], [], 0
         for seg in segs:  # offsets of the newline-joined transcript, as Segment documents
             starts.append(offset)
             spans.append((offset, offset + len(seg.text)))
             offset += len(seg.text) + 1
         text = "\n".join(seg.text for seg in segs)
-        return cls(index, episode_id, segs, text, starts, chunk_ranges(text, spans, max_chars))
+        chunks = chunk_ranges(text, spans, max_chars)
+        speakers = {seg.speaker for seg in segs if seg.speaker}
+        phrases = KeyphraseCounter(item.language, names=speakers)
+        return cls(index, episode_id, segs, text, starts, chunks, item.language, phrases)
 
     def add(self, doc: Doc, offset: int, gazetteer: Gazetteer, matcher: TopicMatcher) -> None:
         drafts = doc_mentions(doc, offset, gazetteer)
         self.drafts.extend(drafts)
         hits = matcher(doc)
         self.topic_counts.update((h.topic, h.keyword) for h in hits)
+        if self.keyphrases is not None:
+            self.keyphrases.add(doc)
         if not len(doc):
             return
         self._mark_speaker_turns(doc, offset)
@@ -282,7 +320,9 @@ class _Episode:
         plain = [h for h in hits if not matcher.is_context(h)]
         hit_starts = [offset + doc[h.start].idx for h in plain]
         for sent in doc.sents:
-            for lo, hi in self._sentence_pieces(offset + sent.start_char, offset + sent.end_char):
+            for lo, hi in _sentence_pieces(
+                offset + sent.start_char, offset + sent.end_char, self.segment_starts
+            ):
                 record = sentence_record(self.text[lo:hi], lo, hi)
                 if record is None:
                     continue
@@ -306,34 +346,47 @@ class _Episode:
                 if span is not None and len(span) and span.start > 0:
                     span[0].is_sent_start = True
 
-    def _sentence_pieces(self, lo: int, hi: int) -> list[tuple[int, int]]:
-        """The sentence, or when it is too long to be a quote (unpunctuated captions), its
-        runs of whole segments that fit."""
-        if hi - lo <= MAX_CHARS:
-            return [(lo, hi)]
-        pieces, start, end = [], lo, lo
-        first = bisect.bisect_right(self.segment_starts, lo)
-        for boundary in (*self.segment_starts[first:], hi):
-            boundary = min(boundary, hi)
-            if boundary - start > MAX_CHARS and end > start:
-                pieces.append((start, end))
-                start = end + 1  # past the newline between two segments
-            end = boundary if boundary == hi else boundary - 1
-            if boundary == hi:
-                break
-        pieces.append((start, hi))
-        return [(a, b) for a, b in pieces if b > a]
-
     def finish(self, gazetteer: Gazetteer, matcher: TopicMatcher, top_quotes: int) -> Extraction:
         args = (self.segments, self.segment_starts)
         # Mentions first: it links first names, which the quotes' entity lists then show.
-        mentions = finish_mentions(self.episode_id, self.drafts, self.text, *args, gazetteer)
+        mentions = finish_mentions(
+            self.episode_id, self.drafts, self.text, *args, gazetteer, self.language
+        )
         return Extraction(
             episode_id=self.episode_id,
             mentions=mentions,
             quotes=select_quotes(self.episode_id, self.sentences, *args, top_n=top_quotes),
-            topics=topic_rows(self.episode_id, self.topic_counts, matcher),
+            topics=[
+                *topic_rows(self.episode_id, self.topic_counts, matcher),
+                *keyphrase_rows(self.episode_id, self._top_keyphrases()),
+            ],
         )
+
+    def _top_keyphrases(self) -> list[Keyphrase]:
+        """The top keyphrases that are not already a taxonomy topic's name."""
+        if self.keyphrases is None:
+            return []
+        named = {topic for topic, _ in self.topic_counts}
+        return [k for k in self.keyphrases.top(KEYPHRASES) if k.phrase not in named]
+
+
+def _sentence_pieces(lo: int, hi: int, segment_starts: list[int]) -> list[tuple[int, int]]:
+    """The sentence, or when it is too long to be a quote (unpunctuated captions), its
+    runs of whole segments that fit."""
+    if hi - lo <= MAX_CHARS:
+        return [(lo, hi)]
+    pieces, start, end = [], lo, lo
+    first = bisect.bisect_right(segment_starts, lo)
+    for boundary in (*segment_starts[first:], hi):
+        boundary = min(boundary, hi)
+        if boundary - start > MAX_CHARS and end > start:
+            pieces.append((start, end))
+            start = end + 1  # past the newline between two segments
+        end = boundary if boundary == hi else boundary - 1
+        if boundary == hi:
+            break
+    pieces.append((start, hi))
+    return [(a, b) for a, b in pieces if b > a]
 
 
 def _span(sorted_starts: list[int], lo: int, hi: int) -> slice:

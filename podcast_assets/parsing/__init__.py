@@ -9,6 +9,7 @@ crash nor exhaust a refresh.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from podcast_assets.models import ParsedEpisode, SourceFormat
@@ -48,7 +49,7 @@ __all__ = [
 ]
 
 # Bump when parsing changes what lands in `episodes`/`segments`: partitions become stale.
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 # JSON is an object, or a list of objects (refused then with its own reason); `[Music]` or
 # `[00:00:05] Hello` opening a plain transcript is neither.
@@ -82,7 +83,8 @@ def parse_bytes(raw: bytes, source_file: str) -> ParsedEpisode | Feed:
         parsed = _PARSERS[fmt](text, encoding, source_file)
         if not parsed.segments and fmt is not SourceFormat.ENRICHED_PAGE:
             raise ParseError(source_file, f"{fmt} file has no text in any of its cues or lines")
-        return parsed
+        declared = declared_language(text)
+        return dataclasses.replace(parsed, declared_language=declared) if declared else parsed
     except ParseError:
         raise
     except MemoryError as exc:
@@ -92,6 +94,30 @@ def parse_bytes(raw: bytes, source_file: str) -> ParsedEpisode | Feed:
     # Raised outside the handler so the traceback, and the half-built objects its frames hold,
     # are freed before the caller records the failure.
     raise failure
+
+
+# Where transcript files state their language: a WebVTT header line (`Language: es`, as
+# YouTube's exports write it), the HTML root's `lang`, a front matter `language:` key.
+_HEAD_CHARS = 4096
+_DECLARED = (
+    re.compile(r"\AWEBVTT[^\n]*\n(?:[^\n]+\n)*?Language:[ \t]*([A-Za-z][\w-]{1,34})", re.I),
+    re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z][\w-]{1,34})", re.I),
+    re.compile(
+        r"\A---[ \t]*\r?\n(?:(?!---).*\n)*?(?:language|lang|idioma|langue|sprache|lingua):"
+        r"[ \t]*[\"']?([^\"'\n#]{2,35})",
+        re.I,
+    ),
+)
+
+
+def declared_language(text: str) -> str | None:
+    """The language a transcript file declares in its head, as written (not normalised)."""
+    head = text[:_HEAD_CHARS]
+    for pattern in _DECLARED:
+        found = pattern.search(head)
+        if found:
+            return found.group(1).strip() or None
+    return None
 
 
 def _unexpected_reason(exc: Exception) -> str:

@@ -17,10 +17,12 @@ from podcast_assets import warehouse
 from podcast_assets.extraction import (
     EXTRACTOR_VERSION,
     Extraction,
+    Transcript,
     extract_enriched,
     extract_transcripts,
+    route,
 )
-from podcast_assets.models import Segment, SourceFormat, Step
+from podcast_assets.models import SourceFormat, Step
 from podcast_assets.schema import MENTIONS, QUOTES, TOPICS
 
 STEP = Step.EXTRACT
@@ -99,7 +101,7 @@ class _ExtractRun:
         if flushed and self.on_progress:
             self.on_progress(len(self.writer.written), len(self.episode_ids))
 
-    def transcripts(self) -> Iterator[tuple[str, Sequence[Segment]]]:
+    def transcripts(self) -> Iterator[Transcript]:
         """Load a chunk at a time; analyser pages need no NLP and are handled on the way."""
         for start in range(0, len(self.episode_ids), CHUNK):
             chunk = list(self.episode_ids[start : start + CHUNK])
@@ -127,4 +129,5 @@ class _ExtractRun:
                 else:
                     segs = segments.get(episode_id, [])
                     self.report.words += sum(len(s.text.split()) for s in segs)
-                    yield episode_id, segs
+                    language, pipeline = info["language"], info["ner_pipeline"]
+                    yield Transcript(episode_id, segs, language, route(language, pipeline))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,9 +19,10 @@ from typing import Any
 
 import duckdb
 
-from podcast_assets import warehouse
+from podcast_assets import settings, warehouse
 from podcast_assets.feed_metadata import FeedIndex, ItemMetadata, feed_rows, item_stems
 from podcast_assets.identity import episode_key, title_number
+from podcast_assets.language import detect_language, installed_pipelines, pipeline_for
 from podcast_assets.models import ParsedEpisode, RawFile, SourceFormat, Step
 from podcast_assets.parsing import PARSER_VERSION, Feed, ParseError, looks_like_feed, parse_bytes
 from podcast_assets.rawfiles import read_raw_file, read_raw_head, sha256_file
@@ -49,6 +50,7 @@ class IngestReport:
     rejected: list[Rejection] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=lambda: {t.name: 0 for t in TABLES})
     formats: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -61,6 +63,8 @@ class Known:
 
     feeds: FeedIndex = field(default_factory=lambda: FeedIndex([], {}))
     keys_by_content: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # Language -> installed spaCy pipeline, read from the settings once per call.
+    pipelines: dict[str, str] | None = None
 
     def twin_key(self, sha: str, episode_id: str) -> str | None:
         """The key of another file with these bytes (never this partition's own old row)."""
@@ -90,7 +94,7 @@ def file_rows(
     known = known if known is not None else Known()
     item = known.feeds.match(source_file)
     twin = known.twin_key(sha, episode_id)
-    rows = episode_rows(episode_id, source_file, sha, parsed, item, now, twin)
+    rows = episode_rows(episode_id, source_file, sha, parsed, item, now, twin, known.pipelines)
     known.keys_by_content.setdefault(sha, []).append(
         (episode_id, rows[EPISODES.name][0]["episode_key"])
     )
@@ -105,10 +109,12 @@ def episode_rows(
     item: ItemMetadata | None,
     ingested_at: datetime,
     twin_key: str | None = None,
+    pipelines: Mapping[str, str] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """One episode file's `episodes` row and `segments` rows; a feed item's metadata wins.
 
-    `twin_key` is the episode key of another file with the very same bytes, if any.
+    `twin_key` is the episode key of another file with the very same bytes, if any;
+    `pipelines` maps languages to spaCy pipelines (default: the settings').
     """
     who = _metadata(parsed, item)
     episode = {
@@ -135,6 +141,7 @@ def episode_rows(
         and all(s.start_seconds is not None for s in parsed.segments),
         "speaker_count": len({s.speaker for s in parsed.segments if s.speaker}),
         "front_matter": json.dumps(parsed.front_matter) if parsed.front_matter else None,
+        **_language(parsed, item, pipelines),
     }
     segments = [
         {
@@ -149,6 +156,26 @@ def episode_rows(
         for s in parsed.segments
     ]
     return {EPISODES.name: [episode], SEGMENTS.name: segments}
+
+
+def _language(
+    parsed: ParsedEpisode, item: ItemMetadata | None, pipelines: Mapping[str, str] | None
+) -> dict[str, Any]:
+    """The transcript's language, from the feed, the file or the text, and the pipeline
+    that extraction will run for it (decided here, so the row says what will run)."""
+    feed_language = item.language if item else None
+    declared = feed_language or parsed.declared_language
+    guess = detect_language(parsed.transcript, declared)
+    source: str = guess.method
+    if source == "declared":
+        source = "feed" if feed_language else "file"
+    routes = installed_pipelines(settings.spacy_pipelines())[0] if pipelines is None else pipelines
+    return {
+        "language": guess.code,
+        "language_confidence": round(guess.confidence, 3),
+        "language_source": source,
+        "ner_pipeline": pipeline_for(guess.code, routes),
+    }
 
 
 def _metadata(parsed: ParsedEpisode, item: ItemMetadata | None) -> dict[str, Any]:
@@ -213,6 +240,8 @@ def ingest_files(
     # A writer's connection: it creates the warehouse (and the feed tables) if need be.
     with warehouse.open_writer(warehouse_path, lock_timeout_s) as con:
         known = Known.read(con)
+    known.pipelines, warnings = installed_pipelines(settings.spacy_pipelines())
+    run.report.warnings.extend(warnings)
     episodes = warehouse.BatchWriter(
         warehouse_path, STEP, CODE_VERSION, TABLES, every=FLUSH_EVERY, lock_timeout_s=lock_timeout_s
     )

@@ -50,15 +50,16 @@ def load_segments(
 def load_episodes(
     con: duckdb.DuckDBPyConnection, episode_ids: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
-    """episode_id -> {source_format, content_sha256, front_matter (parsed JSON or None)}.
+    """episode_id -> {source_format, content_sha256, front_matter (parsed JSON or None),
+    language, ner_pipeline}.
 
     A feed's partition is listed too, as `rss_feed`: extraction records it as done with
     no rows, since a feed has no transcript.
     """
     rows = con.execute(
-        "SELECT episode_id, source_format, content_sha256, front_matter FROM episodes "
-        "WHERE list_contains(?, episode_id) UNION ALL "
-        "SELECT feed_id, 'rss_feed', content_sha256, NULL FROM shows "
+        "SELECT episode_id, source_format, content_sha256, front_matter, language, "
+        "ner_pipeline FROM episodes WHERE list_contains(?, episode_id) UNION ALL "
+        "SELECT feed_id, 'rss_feed', content_sha256, NULL, NULL, NULL FROM shows "
         "WHERE list_contains(?, feed_id)",
         [list(episode_ids), list(episode_ids)],
     ).fetchall()
@@ -67,17 +68,21 @@ def load_episodes(
             "source_format": fmt,
             "content_sha256": sha,
             "front_matter": json.loads(fm) if fm else None,
+            "language": language,
+            "ner_pipeline": pipeline,
         }
-        for episode_id, fmt, sha, fm in rows
+        for episode_id, fmt, sha, fm, language, pipeline in rows
     }
 
 
 def load_feed_items(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Every stored feed item, as dicts: what transcripts are matched against."""
     cursor = con.execute(
-        "SELECT feed_id, guid, position, show_name, title, published_at, episode_number, "
-        "season, duration_seconds, hosts, guests, file_names FROM feed_items "
-        "ORDER BY feed_id, position"
+        "SELECT i.feed_id, i.guid, i.position, i.show_name, i.title, i.published_at, "
+        "i.episode_number, i.season, i.duration_seconds, i.hosts, i.guests, i.file_names, "
+        "i.transcripts, s.language AS show_language "
+        "FROM feed_items i LEFT JOIN shows s ON s.feed_id = i.feed_id "
+        "ORDER BY i.feed_id, i.position"
     )
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
