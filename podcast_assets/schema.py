@@ -7,52 +7,7 @@ asset, and the README's table reference (a test keeps the README in step).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import pyarrow as pa
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    name: str
-    type: str  # DuckDB type
-    description: str
-    nullable: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Table:
-    name: str
-    grain: str  # first line of every description: what one row is
-    description: str
-    columns: tuple[Column, ...]
-    partitioned: bool = True  # rows are owned by one partition (one raw file)
-    key: str = "episode_id"  # the column holding that partition's key
-
-    @property
-    def comment(self) -> str:
-        return f"{self.grain} {self.description}".strip()
-
-    @property
-    def column_names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-    def arrow_schema(self) -> pa.Schema:
-        return pa.schema(
-            [pa.field(c.name, _ARROW_TYPES[c.type], nullable=c.nullable) for c in self.columns]
-        )
-
-
-_ARROW_TYPES: dict[str, pa.DataType] = {
-    "VARCHAR": pa.string(),
-    "INTEGER": pa.int32(),
-    "BIGINT": pa.int64(),
-    "DOUBLE": pa.float64(),
-    "BOOLEAN": pa.bool_(),
-    "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
-    "VARCHAR[]": pa.list_(pa.string()),
-    "JSON": pa.string(),
-}
+from podcast_assets.columns import Column, Table
 
 EPISODE_ID = Column(
     "episode_id",
@@ -318,6 +273,26 @@ REMOVALS = Table(
     ),
 )
 
+ENTITY_ALIASES = Table(
+    name="entity_aliases",
+    grain="One row per spelling of an entity that is merged into another name across episodes.",
+    description=(
+        "Rebuilt after every extraction from all of `mentions` (model spans: same key, near-"
+        "identical or sound-alike spellings of one label); the gazetteer's names always win. "
+        "Views count mentions under `canonical`; to undo a merge, list the surface under "
+        "`distinct` in the gazetteer."
+    ),
+    partitioned=False,
+    columns=(
+        Column("surface", "VARCHAR", "The spelling as `mentions.entity` has it.", False),
+        Column("label", "VARCHAR", "Entity type the spelling was seen with."),
+        Column("canonical", "VARCHAR", "The name it is counted under.", False),
+        Column("method", "VARCHAR", "gazetteer, key, fuzzy, phonetic or override.", False),
+        Column("score", "DOUBLE", "Similarity of the keys, 0-100 (100: exact).", False),
+        Column("mentions", "INTEGER", "Mentions of the spelling with this label.", False),
+    ),
+)
+
 FEED_ID = Column(
     "feed_id",
     "VARCHAR",
@@ -394,5 +369,11 @@ EPISODE_TABLES: tuple[Table, ...] = (EPISODES, SEGMENTS, MENTIONS, QUOTES, TOPIC
 FEED_TABLES: tuple[Table, ...] = (SHOWS, FEED_ITEMS)
 # Every table whose rows belong to one raw file's partition.
 PARTITION_TABLES: tuple[Table, ...] = (*FEED_TABLES, *EPISODE_TABLES)
-TABLES: tuple[Table, ...] = (*PARTITION_TABLES, INGEST_ERRORS, PARTITION_STATE, REMOVALS)
+TABLES: tuple[Table, ...] = (
+    *PARTITION_TABLES,
+    INGEST_ERRORS,
+    PARTITION_STATE,
+    REMOVALS,
+    ENTITY_ALIASES,
+)
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}

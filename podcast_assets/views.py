@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from podcast_assets import sqlfiles
-from podcast_assets.schema import QUOTES
+from podcast_assets.schema import MENTIONS, QUOTES
 from podcast_assets.sqlfiles import sql_literal
 
 
@@ -71,6 +71,18 @@ VIEWS: tuple[View, ...] = (
         ),
     ),
     View(
+        name="resolved_mentions",
+        columns=(
+            *(
+                (c.name, c.description)
+                if c.name != "entity"
+                else ("entity", "The canonical name: `entity_aliases.canonical`, else as written.")
+                for c in MENTIONS.columns
+            ),
+            ("spelling", "The name as extraction wrote it (`mentions.entity`)."),
+        ),
+    ),
+    View(
         name="distinct_quotes",
         columns=(
             *((c.name, c.description) for c in QUOTES.columns),
@@ -118,7 +130,7 @@ VIEWS: tuple[View, ...] = (
     View(
         name="entity_leaderboard",
         columns=(
-            ("entity", "Canonical entity name (gazetteer-resolved)."),
+            ("entity", "Canonical entity name (gazetteer, then `entity_aliases`)."),
             ("label", "Most frequent entity type: PERSON, ORG, PRODUCT, ..."),
             ("category", "Most frequent domain category, when known."),
             ("episodes", "Distinct episodes (episode_key) that mention it."),

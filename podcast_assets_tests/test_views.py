@@ -465,3 +465,35 @@ def test_views_sample_leaderboard_counts_distinct_episodes(sample_db):
         "FROM entity_leaderboard",
     )
     assert row["most"] <= row["total"] == 3
+
+
+def test_views_spellings_merge_across_episodes_through_entity_aliases(tmp_path):
+    from podcast_assets.extraction.gazetteer import Gazetteer
+    from podcast_assets.steps.extract import rebuild_entity_aliases
+
+    db = tmp_path / "w.duckdb"
+    write_file(db, episode("a", "show:1", "webvtt", "s1"), mentions=[mention("Audio Boom")] * 2)
+    write_file(db, episode("b", "show:2", "webvtt", "s2"), mentions=[mention("Audioboom")] * 3)
+    write_file(db, episode("c", "show:3", "webvtt", "s3"), mentions=[mention("Pod News")])
+    write_file(db, episode("d", "show:4", "webvtt", "s4"), mentions=[mention("Podnews")] * 2)
+    with warehouse.open_writer(db) as con:
+        assert rebuild_entity_aliases(con) == 2
+    aliases = query(db, "SELECT surface, canonical, method, mentions FROM entity_aliases")
+    assert sorted((a["surface"], a["canonical"], a["method"], a["mentions"]) for a in aliases) == [
+        ("Audio Boom", "Audioboom", "key", 2),
+        ("Pod News", "Podnews", "key", 1),
+    ]
+    board = query(db, "SELECT entity, episodes, mentions FROM entity_leaderboard")
+    assert [(r["entity"], r["episodes"], r["mentions"]) for r in board] == [
+        ("Audioboom", 2, 5),
+        ("Podnews", 2, 3),
+    ]
+    spellings = query(db, "SELECT DISTINCT entity, spelling FROM resolved_mentions ORDER BY ALL")
+    assert ("Audioboom", "Audio Boom") in [(r["entity"], r["spelling"]) for r in spellings]
+
+    # A reviewer's `distinct` list undoes a merge; the rebuild replaces the table whole.
+    with warehouse.open_writer(db) as con:
+        assert rebuild_entity_aliases(con, Gazetteer((), distinct=frozenset({"Pod News"}))) == 1
+    assert [a["surface"] for a in query(db, "SELECT surface FROM entity_aliases")] == [
+        "Audio Boom"
+    ]

@@ -79,6 +79,7 @@ class Gazetteer:
     entries: tuple[Entry, ...]
     ignore: frozenset[str] = frozenset()  # match keys of surfaces that are never entities
     ignore_patterns: tuple[re.Pattern[str], ...] = ()
+    distinct: frozenset[str] = frozenset()  # names never merged with another spelling
     _exact: dict[str, Entry] = field(default_factory=dict, repr=False)
     _exact_cased: dict[str, Entry] = field(default_factory=dict, repr=False)
     _fuzzy_keys: list[str] = field(default_factory=list, repr=False)
@@ -182,6 +183,7 @@ def _load_cached(path: str) -> Gazetteer:
         entries=entries,
         ignore=frozenset(match_key(s) for s in data.get("ignore") or []),
         ignore_patterns=tuple(re.compile(p) for p in data.get("ignore_patterns") or []),
+        distinct=frozenset(normalize_space(str(s)) for s in data.get("distinct") or []),
     )
 
 

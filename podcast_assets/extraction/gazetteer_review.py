@@ -192,6 +192,8 @@ def render_gazetteer(data: Mapping[str, Any], header: str = "") -> str:
         "ignore": sorted(data.get("ignore") or [], key=lambda s: (s.casefold(), s)),
         "ignore_patterns": list(data.get("ignore_patterns") or []),
     }
+    if data.get("distinct"):
+        body["distinct"] = sorted(data["distinct"], key=lambda s: (str(s).casefold(), str(s)))
     dumped = yaml.dump(
         body,
         Dumper=_Dumper,

@@ -3,7 +3,7 @@
 WITH per_file AS (
     SELECT m.episode_id, c.episode_key, m.entity, count(*) AS n,
         list(DISTINCT m.source) AS sources
-    FROM mentions m JOIN canonical_files c USING (episode_id)
+    FROM resolved_mentions m JOIN canonical_files c USING (episode_id)
     GROUP BY ALL
 ),
 per_episode AS (
@@ -14,12 +14,12 @@ per_episode AS (
 ),
 label_votes AS (
     SELECT m.entity, m.label, count(*) AS votes
-    FROM mentions m JOIN canonical_files c USING (episode_id)
+    FROM resolved_mentions m JOIN canonical_files c USING (episode_id)
     GROUP BY ALL
 ),
 category_votes AS (
     SELECT m.entity, m.category, count(*) AS votes
-    FROM mentions m JOIN canonical_files c USING (episode_id)
+    FROM resolved_mentions m JOIN canonical_files c USING (episode_id)
     WHERE m.category IS NOT NULL
     GROUP BY ALL
 ),

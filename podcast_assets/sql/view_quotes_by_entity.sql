@@ -2,7 +2,7 @@
 -- form as a word, or a mention of it lies inside the quote.
 WITH episode_mentions AS (
     SELECT m.episode_id, c.episode_key, m.entity, m.surface, m.char_start
-    FROM mentions m JOIN canonical_files c USING (episode_id)
+    FROM resolved_mentions m JOIN canonical_files c USING (episode_id)
 ),
 names AS (
     SELECT DISTINCT episode_key, entity, name

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 from spacy.language import Language
 
 from podcast_assets import warehouse
@@ -22,8 +23,10 @@ from podcast_assets.extraction import (
     extract_transcripts,
     route,
 )
+from podcast_assets.extraction.aliases import NameCount, gazetteer_keys, resolve_aliases
+from podcast_assets.extraction.gazetteer import Gazetteer, load_gazetteer
 from podcast_assets.models import SourceFormat, Step
-from podcast_assets.schema import MENTIONS, QUOTES, TOPICS
+from podcast_assets.schema import ENTITY_ALIASES, MENTIONS, QUOTES, TOPICS
 
 STEP = Step.EXTRACT
 CODE_VERSION = EXTRACTOR_VERSION
@@ -40,6 +43,7 @@ class ExtractReport:
     words: int = 0
     top_entities: dict[str, int] = field(default_factory=dict)
     top_topics: dict[str, int] = field(default_factory=dict)
+    aliases: int = 0
 
 
 def extract_partitions(
@@ -69,7 +73,35 @@ def extract_partitions(
     work.writer.flush()
     work.report.rows = work.writer.rows
     work.report.extracted = work.writer.written
+    with warehouse.open_writer(warehouse_path, lock_timeout_s) as con:
+        work.report.aliases = rebuild_entity_aliases(con)
     return work.report
+
+
+def rebuild_entity_aliases(
+    con: duckdb.DuckDBPyConnection, gazetteer: Gazetteer | None = None
+) -> int:
+    """`entity_aliases` from every mention, so spellings merge across episodes too; the
+    gazetteer's names win and its `distinct` list forbids merges. Returns the row count."""
+    gazetteer = gazetteer or load_gazetteer()
+    counts = {(e, label): n for e, label, n in warehouse.mention_name_counts(con)}
+    aliases = resolve_aliases(
+        [NameCount(e, label, n) for (e, label), n in counts.items()],
+        gazetteer_keys(gazetteer),
+        dict.fromkeys(gazetteer.distinct),
+    )
+    rows = [
+        {
+            "surface": a.surface,
+            "label": a.label,
+            "canonical": a.canonical,
+            "method": a.method,
+            "score": float(a.score),
+            "mentions": counts.get((a.surface, a.label), 0),
+        }
+        for a in aliases
+    ]
+    return warehouse.replace_table(con, ENTITY_ALIASES, rows)
 
 
 @dataclass

@@ -165,7 +165,9 @@ def _language(
     that extraction will run for it (decided here, so the row says what will run)."""
     feed_language = item.language if item else None
     declared = feed_language or parsed.declared_language
-    guess = detect_language(parsed.transcript, declared)
+    # An analyser page has no transcript: its title and summary are in the episode's language.
+    text = parsed.transcript or " ".join(filter(None, (parsed.title, parsed.summary)))
+    guess = detect_language(text, declared)
     source: str = guess.method
     if source == "declared":
         source = "feed" if feed_language else "file"

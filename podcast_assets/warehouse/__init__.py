@@ -28,6 +28,7 @@ from podcast_assets.warehouse.reads import (
     load_episodes,
     load_feed_items,
     load_segments,
+    mention_name_counts,
     partition_states,
     rejections,
 )
@@ -39,6 +40,7 @@ from podcast_assets.warehouse.writes import (
     record_rejection,
     remove_partitions,
     replace_partitions,
+    replace_table,
 )
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "load_feed_items",
     "load_segments",
     "mark_stale",
+    "mention_name_counts",
     "open_reader",
     "open_writer",
     "partition_states",
@@ -63,6 +66,7 @@ __all__ = [
     "rejections",
     "remove_partitions",
     "replace_partitions",
+    "replace_table",
     "schema_ddl",
     "transaction",
 ]

@@ -109,3 +109,13 @@ def describe(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str]]:
     return [
         (str(name), str(column), str(kind), str(comment)) for name, column, kind, comment in rows
     ]
+
+
+def mention_name_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str | None, int]]:
+    """(entity, label, mentions) of every name not taken from the gazetteer: what spellings
+    are resolved across episodes from."""
+    rows = con.execute(
+        "SELECT entity, label, count(*) FROM mentions WHERE source <> 'gazetteer' "
+        "GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    return [(str(e), lbl, int(n)) for e, lbl, n in rows]

@@ -238,6 +238,15 @@ def remove_partitions(
     return report
 
 
+def replace_table(
+    con: duckdb.DuckDBPyConnection, table: Table, rows: Sequence[Mapping[str, Any]]
+) -> int:
+    """A derived, unpartitioned table's rows replaced in one transaction."""
+    with transaction(con):
+        con.execute(f"DELETE FROM {table.name}").fetchall()
+        return _insert(con, table, rows)
+
+
 def _of_its_kind(counts: dict[str, int]) -> dict[str, int]:
     """A feed's counts name the feed tables, an episode's the episode tables."""
     kind = FEED_TABLES if counts.get(FEED_TABLES[0].name) else EPISODE_TABLES
