@@ -134,7 +134,7 @@ def _bare(corpus: Path, which: str) -> None:
             texts.append(parsed.transcript)
             words += parsed.word_count or 0
     config = SpacyResource()
-    nlp = _bare_pipeline(which)
+    nlp = bare_pipeline(which)
     started = time.perf_counter()
     for _ in nlp.pipe(texts, batch_size=config.batch_size, n_process=config.n_process):
         pass
@@ -142,7 +142,9 @@ def _bare(corpus: Path, which: str) -> None:
     print("BENCH " + json.dumps({"words": words, "docs": len(texts), "nlp_s": seconds}))
 
 
-def _bare_pipeline(which: str) -> Any:
+def bare_pipeline(which: str) -> Any:
+    """One of BARE_PIPELINES: `limit`, `previous` (the components extraction ran before it was
+    cut to what NER needs) or `ours`."""
     import spacy
 
     from podcast_assets import settings

@@ -55,7 +55,7 @@ EPISODES = Table(
         Column("language", "VARCHAR", "ISO 639 code of the transcript's language; NULL: unknown."),
         Column("language_confidence", "DOUBLE", "1.0 if declared, else the detector's 0-1."),
         Column("language_source", "VARCHAR", "feed, file (declared), detected or undetermined."),
-        Column("ner_pipeline", "VARCHAR", "spaCy pipeline run for it; NULL: gazetteer only."),
+        Column("ner_pipeline", "VARCHAR", "spaCy pipeline run for it; NULL: no statistical NER."),
         Column("word_count", "INTEGER", "Words in the transcript; NULL when there is none."),
         Column(
             "source_format",
@@ -158,7 +158,8 @@ MENTIONS = Table(
         Column(
             "source",
             "VARCHAR",
-            "spacy, gazetteer, analyzer (crude first pass) or analyzer_llm (LLM-enhanced).",
+            "spacy (model NER), gazetteer, proper_noun (capitalised mid-sentence, twice, never "
+            "in lower case), analyzer (crude first pass) or analyzer_llm (LLM-enhanced).",
             False,
         ),
     ),

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from concurrent.futures.process import BrokenProcessPool
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -231,3 +232,25 @@ def test_extraction_worker_leaves_interrupts_to_the_parent_and_dies_quietly():
     assert done.stdout == "survived SIGINT\n"
     assert done.returncode == -signal.SIGTERM
     assert done.stderr == ""
+
+
+@pytest.mark.slow
+def test_extraction_mentions_are_the_same_as_with_the_previous_full_pipeline(nlp):
+    """Cutting the pipeline to what NER needs (no tagger, lemmatizer or senter) changes no
+    mention on the sample transcripts: `ner` carries its own tok2vec."""
+    from benchmarks.run import bare_pipeline
+    from podcast_assets.parsing import parse_bytes
+
+    raw = Path(__file__).resolve().parents[1] / "data" / "raw"
+    items = []
+    for path in sorted(raw.iterdir()):
+        parsed = parse_bytes(path.read_bytes(), path.name)
+        if getattr(parsed, "segments", None) and not getattr(parsed, "front_matter", None):
+            items.append((path.name, parsed.segments))
+    assert len(items) >= 4
+    previous = bare_pipeline("previous")
+    assert {"tagger", "lemmatizer", "senter"} <= set(previous.pipe_names)
+    ours = {x.episode_id: x.mentions for x in extract_transcripts(nlp, items)}
+    before = {x.episode_id: x.mentions for x in extract_transcripts(previous, items)}
+    assert sum(map(len, ours.values())) > 100
+    assert ours == before

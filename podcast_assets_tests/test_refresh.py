@@ -181,7 +181,9 @@ def test_refresh_second_run_does_nothing_and_says_so(world):
 
 def test_refresh_fixed_file_leaves_ingest_errors_and_removed_file_leaves_no_rows(world):
     raw, db, instance = world["raw"], world["db"], world["instance"]
-    (raw / "empty.txt").write_text("Welcome to the Fixed Show. I'm your host, Ada Lovelace.\n")
+    (raw / "empty.txt").write_text(
+        "Welcome to the Fixed Show. I'm your host, Ada Lovelace, and today we talk gardens.\n"
+    )
     (raw / "003_6dc2de23e6c008f7.txt").rename(raw / ".hidden-now")
     try:
         summary = run_refresh(defs, raw, db, instance)

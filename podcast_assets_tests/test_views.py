@@ -440,6 +440,7 @@ def test_views_sample_episode_881_is_one_row_with_both_sources(sample_db):
 def test_views_sample_every_view_has_rows_and_no_duplicates(sample_db):
     keys = {
         "canonical_files": "episode_id",
+        "resolved_mentions": "episode_id, spelling, surface, char_start, source",
         "distinct_quotes": "episode_key, norm_text",
         "episode_catalog": "episode_key",
         "entity_leaderboard": "entity",

@@ -30,7 +30,7 @@ def pipeline_predictor() -> Callable[[Path], Prediction]:
         how = route(guess.code, pipeline_for(guess.code, routes))
         item = Transcript(path.name, parsed.segments, guess.code, how)
         (extraction,) = extract_transcripts(nlp, [item])
-        entities = sorted({(m["entity"], m["label"]) for m in extraction.mentions})
+        entities = sorted({(m["entity"], m["label"]) for m in extraction.mentions}, key=str)
         topics = [(t["topic"], t["source"]) for t in extraction.topics]
         ner = not how.startswith("blank:")
         return Prediction(guess.code, entities, topics, ner=ner, taxonomy=guess.code == "en")

@@ -39,6 +39,9 @@ from podcast_assets.schema import MENTIONS
 
 SOURCE_SPACY = "spacy"
 SOURCE_GAZETTEER = "gazetteer"
+SOURCE_PROPER_NOUN = "proper_noun"  # see proper_nouns.py
+# Names found by a model or by their writing, not looked up: cleaned, merged, linked here.
+FOUND_BY_SHAPE = frozenset({SOURCE_SPACY, SOURCE_PROPER_NOUN})
 # Model labels worth a mention row. Numeric and temporal labels (CARDINAL, DATE, MONEY, ...)
 # are not entities; NORP ("Buddhist", "Swiss") is mostly adjectives in speech.
 KEEP_LABELS = frozenset(
@@ -149,12 +152,12 @@ def finish_mentions(
     drafts[:] = [
         d
         for d in drafts
-        if d.source != SOURCE_SPACY or not is_fused_discourse(d.entity, language or "en")
+        if d.source not in FOUND_BY_SHAPE or not is_fused_discourse(d.entity, language or "en")
     ]
     _merge_spellings(drafts, gazetteer)
     speakers = {s.speaker for s in segments if s.speaker and " " in s.speaker.strip()}
     _link_first_names(drafts, gazetteer, speakers)
-    frequency = Counter(d.entity for d in drafts if d.source == SOURCE_SPACY)
+    frequency = Counter(d.entity for d in drafts if d.source in FOUND_BY_SHAPE)
     rows = []
     for d in sorted(drafts, key=lambda d: (d.start, d.end)):
         if d.confidence is None:
@@ -186,7 +189,7 @@ def _merge_spellings(drafts: list[MentionDraft], gazetteer: Gazetteer) -> None:
     """ "Audio Boom" and "Audioboom" in one episode are one entity: model spans merged by
     `resolve_aliases` (same key, near-identical or sound-alike spellings of one label), under
     the gazetteer's name or else the episode's most frequent spelling."""
-    counts = Counter((d.entity, d.label) for d in drafts if d.source == SOURCE_SPACY)
+    counts = Counter((d.entity, d.label) for d in drafts if d.source in FOUND_BY_SHAPE)
     if len(counts) < 2:
         return
     names = [NameCount(entity, label, n) for (entity, label), n in counts.items()]
@@ -196,7 +199,7 @@ def _merge_spellings(drafts: list[MentionDraft], gazetteer: Gazetteer) -> None:
     }
     by_name = gazetteer.by_name
     for d in drafts:
-        target = canonical.get((d.entity, d.label)) if d.source == SOURCE_SPACY else None
+        target = canonical.get((d.entity, d.label)) if d.source in FOUND_BY_SHAPE else None
         if target is not None:
             d.entity = target
             entry = by_name.get(target)

@@ -41,6 +41,7 @@ from podcast_assets.extraction.keyphrases import (
 )
 from podcast_assets.extraction.mentions import MentionDraft, doc_mentions, finish_mentions
 from podcast_assets.extraction.pipeline import routed_pipeline
+from podcast_assets.extraction.proper_nouns import keep_consistent, proper_noun_drafts
 from podcast_assets.extraction.quotes import (
     MAX_CHARS,
     TOP_N,
@@ -309,6 +310,7 @@ class _Episode:
     def add(self, doc: Doc, offset: int, gazetteer: Gazetteer, matcher: TopicMatcher) -> None:
         drafts = doc_mentions(doc, offset, gazetteer)
         self.drafts.extend(drafts)
+        self.drafts.extend(proper_noun_drafts(doc, offset, gazetteer))
         hits = matcher(doc)
         self.topic_counts.update((h.topic, h.keyword) for h in hits)
         if self.keyphrases is not None:
@@ -348,6 +350,7 @@ class _Episode:
 
     def finish(self, gazetteer: Gazetteer, matcher: TopicMatcher, top_quotes: int) -> Extraction:
         args = (self.segments, self.segment_starts)
+        self.drafts = keep_consistent(self.drafts, self.text)
         # Mentions first: it links first names, which the quotes' entity lists then show.
         mentions = finish_mentions(
             self.episode_id, self.drafts, self.text, *args, gazetteer, self.language

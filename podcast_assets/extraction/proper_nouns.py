@@ -1,0 +1,100 @@
+"""Names the statistical model misses, found by how they are written: capitalised in the
+middle of a sentence, every time the episode says them.
+
+The small models miss most product and project names of the shows we read ("TypeScript",
+"Preact", "Forem"), and a language without a pipeline has no model at all. In languages that
+capitalise names and not other nouns, a word capitalised mid-sentence is a name; one that the
+same episode also writes in lower case is not ("Okay", "Key"), and one said once is left out
+(a one-off capital is as often a transcriber's habit as a name).
+"""
+
+from __future__ import annotations
+
+import re
+
+from spacy.tokens import Doc, Token
+
+from podcast_assets.extraction.gazetteer import Gazetteer
+from podcast_assets.extraction.mentions import SOURCE_PROPER_NOUN as SOURCE
+from podcast_assets.extraction.mentions import MentionDraft
+from podcast_assets.extraction.surfaces import is_junk, normalize_space
+
+# Languages that capitalise every noun: capitals say nothing about names there.
+NOUNS_CAPITALISED = frozenset({"de", "lb"})
+MIN_OCCURRENCES = 2
+MAX_WORDS = 4
+_SENTENCE_END = frozenset('.?!:;"“”()[]…')
+
+
+def proper_noun_drafts(doc: Doc, offset: int, gazetteer: Gazetteer) -> list[MentionDraft]:
+    """Runs of mid-sentence capitalised words outside the doc's entities (any label, so
+    dates and numbers stay out too); `offset` is the doc's start in the transcript."""
+    if doc.lang_ in NOUNS_CAPITALISED:
+        return []
+    covered = {i for ent in doc.ents for i in range(ent.start, ent.end)}
+    drafts: list[MentionDraft] = []
+    i, n = 0, len(doc)
+    while i < n:
+        if i in covered or not _is_name_word(doc[i]):
+            i += 1
+            continue
+        j = i + 1
+        while (
+            j < n
+            and j - i < MAX_WORDS
+            and j not in covered
+            and doc[j - 1].whitespace_
+            and _is_name_word(doc[j])
+        ):
+            j += 1
+        if _opens_sentence(doc, i):  # capitalised anyway: the whole run says nothing
+            i = j
+            continue
+        span = doc[i:j]
+        name = normalize_space(span.text)
+        if not gazetteer.is_ignored(name) and not is_junk(name):
+            start, end = offset + span.start_char, offset + span.end_char
+            drafts.append(MentionDraft(name, span.text, None, None, start, end, SOURCE, None))
+        i = j
+    return drafts
+
+
+def keep_consistent(drafts: list[MentionDraft], text: str) -> list[MentionDraft]:
+    """Drop capitalised names written fewer than MIN_OCCURRENCES times in the episode (as
+    written, sentence starts included), or also written in lower case there."""
+    verdicts: dict[str, bool] = {}
+    kept: list[MentionDraft] = []
+    for d in drafts:
+        if d.source != SOURCE:
+            kept.append(d)
+            continue
+        if d.entity not in verdicts:
+            verdicts[d.entity] = _written_like_a_name(d.entity, text)
+        if verdicts[d.entity]:
+            kept.append(d)
+    return kept
+
+
+def _written_like_a_name(name: str, text: str) -> bool:
+    def whole(word: str) -> str:
+        return rf"(?<!\w){re.escape(word)}(?!\w)"
+
+    if len(re.findall(whole(name), text)) < MIN_OCCURRENCES:
+        return False
+    return re.search(whole(name.lower()), text) is None
+
+
+def _is_name_word(token: Token) -> bool:
+    text = token.text
+    if len(text) < 2 or token.is_stop or token.like_num or not any(c.isalpha() for c in text):
+        return False
+    # "Forem", "CN", "TypeScript", and "iPhone"/"eBay" (a capital after a lower-case start)
+    return text[0].isupper() or (text[0].islower() and any(c.isupper() for c in text[1:]))
+
+
+def _opens_sentence(doc: Doc, i: int) -> bool:
+    """First word of a sentence, a segment (line) or a quotation: capitalised anyway."""
+    if i == 0 or doc[i].is_sent_start:
+        return True
+    before = doc[i - 1]
+    return "\n" in before.text_with_ws or before.text in _SENTENCE_END or before.is_space
