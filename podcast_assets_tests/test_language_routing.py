@@ -67,9 +67,7 @@ def test_language_is_recorded_at_ingest_from_file_text_and_feed(tmp_path, monkey
     assert found["en-vtt"][3] > 0.9
 
 
-def test_language_a_pipeline_that_is_not_installed_is_a_warning_not_a_crash(
-    tmp_path, monkeypatch
-):
+def test_language_a_pipeline_that_is_not_installed_is_a_warning_not_a_crash(tmp_path, monkeypatch):
     monkeypatch.setenv("PODCAST_SPACY_PIPELINES", "de=de_core_news_sm, fr=fr_core_news_sm")
     raw = tmp_path / "raw"
     raw.mkdir()

@@ -495,6 +495,4 @@ def test_views_spellings_merge_across_episodes_through_entity_aliases(tmp_path):
     # A reviewer's `distinct` list undoes a merge; the rebuild replaces the table whole.
     with warehouse.open_writer(db) as con:
         assert rebuild_entity_aliases(con, Gazetteer((), distinct=frozenset({"Pod News"}))) == 1
-    assert [a["surface"] for a in query(db, "SELECT surface FROM entity_aliases")] == [
-        "Audio Boom"
-    ]
+    assert [a["surface"] for a in query(db, "SELECT surface FROM entity_aliases")] == ["Audio Boom"]
