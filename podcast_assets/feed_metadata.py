@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from podcast_assets.identity import file_stem
-from podcast_assets.parsing.feeds import Feed, FeedItem, FeedPerson, item_file_names
+from podcast_assets.parsing.feed_files import item_file_names
+from podcast_assets.parsing.feeds import Feed, FeedItem, FeedPerson
 from podcast_assets.rawfiles import guid_stem
 from podcast_assets.schema import FEED_ITEMS, SHOWS
 
@@ -47,6 +48,7 @@ def feed_rows(
         "title": feed.title,
         "link": feed.link,
         "language": feed.language,
+        "categories": list(feed.categories),
         "author": feed.author,
         "description": feed.description,
         "image_url": feed.image_url,

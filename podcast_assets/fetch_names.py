@@ -12,7 +12,8 @@ import re
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from podcast_assets.parsing.feeds import Feed, FeedItem, url_file_name
+from podcast_assets.parsing.feed_files import url_file_name
+from podcast_assets.parsing.feeds import Feed, FeedItem
 from podcast_assets.rawfiles import guid_stem
 
 _HTTP_SCHEMES = ("http", "https")

@@ -311,6 +311,7 @@ SHOWS = Table(
         Column("title", "VARCHAR", "The show's name (the channel's <title>)."),
         Column("link", "VARCHAR", "The show's web page."),
         Column("language", "VARCHAR", "The channel's <language>, e.g. en-us."),
+        Column("categories", "VARCHAR[]", "Its itunes:category list, e.g. [News > Tech News]."),
         Column("author", "VARCHAR", "itunes:author."),
         Column("description", "VARCHAR", "The channel's description, as plain text."),
         Column("image_url", "VARCHAR", "Cover art."),

@@ -9,16 +9,15 @@ from datetime import UTC, datetime
 import pytest
 
 from podcast_assets.parsing.errors import MAX_FILE_BYTES, ParseError
+from podcast_assets.parsing.feed_files import item_file_names, url_file_name
 from podcast_assets.parsing.feeds import (
     Feed,
     FeedItem,
     FeedPerson,
     FeedTranscript,
-    item_file_names,
     looks_like_feed,
     parse_duration,
     parse_feed,
-    url_file_name,
 )
 
 FEED = """<?xml version="1.0" encoding="UTF-8"?>
@@ -34,6 +33,8 @@ FEED = """<?xml version="1.0" encoding="UTF-8"?>
     <description>&lt;p&gt;Conversations about &lt;b&gt;farming&lt;/b&gt;.&lt;/p&gt;</description>
     <itunes:author>Soil and Sky Media</itunes:author>
     <itunes:image href="https://soilandsky.example/cover.jpg"/>
+    <itunes:category text="Leisure"><itunes:category text="Home &amp; Garden"/></itunes:category>
+    <itunes:category text="Science"/>
     <podcast:guid>917393e3-1b1e-5cef-ace4-edaa54e1f810</podcast:guid>
     <podcast:person href="https://soilandsky.example/ada">Ada Rivers</podcast:person>
     <podcast:person role="Co-Host" group="cast">Ben Stone</podcast:person>
@@ -308,3 +309,7 @@ def test_feeds_long_descriptions_are_capped():
     raw = f"<rss><channel><item><guid>g</guid><description>{html.escape(body)}</description>"
     feed = parse_feed((raw + "</item></channel></rss>").encode(), "long.xml")
     assert len(feed.items[0].description or "") == 2000
+
+
+def test_feeds_itunes_categories_with_their_subcategories(feed):
+    assert feed.categories == ("Leisure > Home & Garden", "Science")

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 from xml.etree.ElementTree import ParseError as XmlSyntaxError
 
@@ -97,6 +97,7 @@ class Feed:
     persons: tuple[FeedPerson, ...]
     items: tuple[FeedItem, ...]
     problems: tuple[str, ...]
+    categories: tuple[str, ...] = ()  # itunes:category, "Top" or "Top > Sub"
 
 
 def _skip_prolog(text: str) -> str | None:
@@ -373,27 +374,10 @@ def _feed(
         persons=persons,
         items=tuple(items),
         problems=tuple(problems),
+        categories=tuple(
+            f"{top} > {sub}" if sub else top
+            for c in _children(channel, (ITUNES_NS,), "category")
+            if (top := _attr(c, "text"))
+            for sub in [_attr(s, "text") for s in _children(c, (ITUNES_NS,), "category")] or [None]
+        ),
     )
-
-
-def url_file_name(url: str) -> str | None:
-    """The file name a URL names: its last path segment, URL-decoded and made safe to save.
-
-    Separators and NULs become `_` and leading dots go, so a name never leaves the raw
-    directory or hides in it; `podcast-assets fetch` saves under this same name.
-    """
-    segment = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
-    safe = re.sub(r"[/\\\x00]", "_", segment).lstrip(".").strip()
-    return safe or None
-
-
-def item_file_names(item: FeedItem) -> tuple[str, ...]:
-    """The names that tie a raw file to this item: each transcript's and the enclosure's file
-    name, then the guid (a file whose stem equals the guid belongs here; callers compare
-    stems)."""
-    urls = [t.url for t in item.transcripts]
-    if item.enclosure_url:
-        urls.append(item.enclosure_url)
-    names = [name for name in map(url_file_name, urls) if name]
-    names.append(item.guid)
-    return tuple(dict.fromkeys(names))
