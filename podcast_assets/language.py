@@ -110,6 +110,14 @@ class LanguageGuess:
     method: Method
 
 
+def base_language(language: str | None) -> str | None:
+    """The primary subtag, lowercased ("es-VE" -> "es"), or None."""
+    if not language:
+        return None
+    code = language.replace("_", "-").split("-", 1)[0].strip().lower()
+    return code or None
+
+
 def normalize_language(value: str | None) -> str | None:
     """A declared language as a lowercase ISO 639-1 code (639-3 when it has none), or None.
 

@@ -30,6 +30,7 @@ from rapidfuzz.distance import Levenshtein
 
 from podcast_assets.extraction.gazetteer import Gazetteer
 from podcast_assets.extraction.surfaces import is_leading_word, is_trailing_word, normalize_space
+from podcast_assets.language import base_language
 
 METHODS = ("gazetteer", "key", "fuzzy", "phonetic", "override")
 # A near-miss spelling: rapidfuzz's normalised Indel similarity of keys >= 90 and at most one
@@ -346,7 +347,7 @@ def is_fused_discourse(name: str, language: str = "en") -> bool:
     """True when a discourse or filler word (or phrase) of `language` sits at either edge of
     `name` ("So I", "Metallica Okay", "Buenas Podnews", "Esta vez"), or is all of it. Languages
     without a table (or a region, "es-VE" is "es") fall back to English."""
-    lang = language.casefold().replace("_", "-").split("-")[0]
+    lang = base_language(language) or "en"
     if lang not in _EDGES:
         lang = "en"
     words = [w for w in (w.strip('.,;:!?¿¡"()[]') for w in name.split()) if alias_key(w)]

@@ -39,6 +39,7 @@ from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from podcast_assets.extraction.rows import make_row
+from podcast_assets.language import base_language
 from podcast_assets.schema import TOPICS
 
 SOURCE = "keyphrase"
@@ -121,14 +122,6 @@ class Keyphrase:
     count: int
     score: float
     forms: tuple[str, ...]
-
-
-def base_language(language: str | None) -> str | None:
-    """The primary subtag, lowercased ("es-VE" -> "es"), or None."""
-    if not language:
-        return None
-    code = language.replace("_", "-").split("-", 1)[0].strip().lower()
-    return code or None
 
 
 @lru_cache(maxsize=64)
