@@ -264,15 +264,14 @@ def evaluate_gold(gold_dir: Path, json_out: Path | None) -> None:
         report_as_dict,
     )
     from podcast_assets.evaluation.predict import pipeline_predictor
-    from podcast_assets.extraction import load_taxonomy
+    from podcast_assets.extraction.topics import topic_categories
 
     try:
         gold = load_gold(gold_dir)
     except GoldError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(ExitCode.REJECTED)
-    categories = {t.name: t.category for t in load_taxonomy()}
-    report = evaluate(gold, pipeline_predictor(), topic_categories=categories)
+    report = evaluate(gold, pipeline_predictor(), topic_categories=topic_categories())
     click.echo(format_report(report))
     if json_out:
         json_out.write_text(json.dumps(report_as_dict(report), indent=2) + "\n")

@@ -22,7 +22,7 @@ from podcast_assets.extraction.rows import (
     str_list,
 )
 from podcast_assets.extraction.surfaces import clean_name, normalize_space, split_parenthetical
-from podcast_assets.extraction.topics import load_taxonomy
+from podcast_assets.extraction.topics import topic_categories
 from podcast_assets.schema import MENTIONS, QUOTES, TOPICS
 
 LLM_MARKER = "llm_enhanced"
@@ -156,7 +156,7 @@ def _insight(episode_id: str, item: Mapping[str, Any]) -> dict[str, Any]:
 def _topic(episode_id: str, item: Mapping[str, Any]) -> dict[str, Any]:
     topic = opt_str(item.get("topic"))
     # The analyser's topic names are the taxonomy's first topics, verbatim.
-    categories = {t.name: t.category for t in load_taxonomy()}
+    categories = topic_categories()
     return make_row(
         TOPICS,
         episode_id=episode_id,

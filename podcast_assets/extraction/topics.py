@@ -15,11 +15,12 @@ from __future__ import annotations
 import os
 import weakref
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -86,6 +87,17 @@ def _load_cached(path: str, mtime_ns: int) -> tuple[Topic, ...]:
     if len({t.name for t in topics}) != len(topics):
         raise ValueError(f"{path}: duplicate topic names")
     return tuple(topics)
+
+
+def topic_categories(path: str | os.PathLike[str] | None = None) -> Mapping[str, str | None]:
+    """Topic name -> its category in the taxonomy (the packaged one by default); built once
+    per loaded taxonomy, read-only because it is shared."""
+    return _categories(load_taxonomy(path))
+
+
+@lru_cache(maxsize=8)
+def _categories(taxonomy: tuple[Topic, ...]) -> Mapping[str, str | None]:
+    return MappingProxyType({t.name: t.category for t in taxonomy})
 
 
 def _terms(values: Any) -> tuple[str, ...]:
