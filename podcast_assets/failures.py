@@ -77,6 +77,14 @@ _RULES: tuple[tuple[str, Cause], ...] = (
     ("no space left on device", _DISK_FULL),
     ("disk quota exceeded", _DISK_FULL),
     ("warehouselockederror", _LOCKED),
+    (
+        "warehouseversionerror",
+        Cause(
+            ExitCode.UNAVAILABLE,
+            "warehouse written by a newer DuckDB",
+            "move the file aside and refresh again: the warehouse is rebuilt from the raw files",
+        ),
+    ),
     ("conflicting lock", _LOCKED),
     ("poolbusyerror", Cause(ExitCode.UNAVAILABLE, "warehouse busy")),
     ("read-only file system", _READ_ONLY),

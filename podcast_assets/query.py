@@ -151,7 +151,18 @@ def _only_statement(
     con: duckdb.DuckDBPyConnection, sql: str
 ) -> tuple[duckdb.Statement, duckdb.StatementType]:
     """The single statement in `sql` and its type: of several, only the last would print."""
-    statements = con.extract_statements(sql)
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.PermissionException as exc:
+        # DuckDB 1.5 reads IMPORT DATABASE's schema file while parsing: refused by the seal.
+        verb = _verb(sql)
+        reason = _VERB_REFUSALS.get(verb)
+        raise QueryRefused(
+            f"refused: {verb} {reason}" if reason else _refusal_of(exc, verb) or str(exc)
+        ) from exc
+    if len(statements) > 1 and _verb(sql) in ("PIVOT", "UNPIVOT"):
+        # DuckDB 1.5 splits a PIVOT without an IN list into the statements it needs.
+        raise QueryRefused(f"refused: {_verb(sql)} {_REFUSALS[ST.MULTI]}")
     if len(statements) != 1:
         got = "nothing but comments" if not statements else len(statements)
         raise QueryRefused(f"refused: one statement per call: got {got}; {_ALLOWED}")

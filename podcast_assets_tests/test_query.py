@@ -161,7 +161,7 @@ ATTACKS = {
     "force_install": ("FORCE INSTALL httpfs", "FORCE INSTALL installs or loads an extension", []),
     "update_extensions": (
         "UPDATE EXTENSIONS",
-        "`UPDATE EXTENSIONS` is a statement this tool does not know",
+        "refused: UPDATE is not a read statement",
         [],
     ),
     "three_statements": ("SELECT 1; SELECT 2; SELECT 3", "one statement per call: got 3", []),

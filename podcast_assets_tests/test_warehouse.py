@@ -9,7 +9,7 @@ import time
 import duckdb
 import pytest
 
-from podcast_assets import warehouse
+from podcast_assets import failures, warehouse
 from podcast_assets.schema import SEGMENTS, TABLES
 from podcast_assets.views import VIEWS
 
@@ -79,6 +79,27 @@ def test_warehouse_reader_of_missing_file_says_what_to_do(tmp_path):
         pass
 
 
+def test_warehouse_file_of_a_newer_duckdb_says_how_to_rebuild(tmp_path, monkeypatch):
+    """DuckDB's own refusal, as 1.5 words it for a file written by 2.0 (no 2.0 here to write
+    one, and the header is checksummed, so the refusal is raised in its place)."""
+    refusal = (
+        "IO Error: Trying to read a database file with version number 999, but we can only "
+        "read versions between 64 and 68.\nThe database file was created with an newer "
+        "version of DuckDB."
+    )
+
+    def connect(*_, **__):
+        raise duckdb.IOException(refusal)
+
+    monkeypatch.setattr(duckdb, "connect", connect)
+    with pytest.raises(warehouse.WarehouseVersionError, match="move the file aside") as raised:
+        warehouse.open_writer(tmp_path / "old.duckdb").__enter__()
+    assert str(tmp_path / "old.duckdb") in str(raised.value)
+    cause = failures.classify_exception(raised.value)
+    assert cause.exit_code == failures.ExitCode.UNAVAILABLE
+    assert "newer DuckDB" in cause.kind
+
+
 def test_warehouse_describes_itself(tmp_path):
     db = tmp_path / "w.duckdb"
     write(db, "a", 1)
@@ -109,7 +130,8 @@ def test_warehouse_describes_only_its_own_tables_and_views(tmp_path):
 
 
 # Every name `podcast_assets.warehouse` offered before it became a package, minus the two
-# helpers only tests used (`table`, `table_counts`), plus the feed reads and staleness.
+# helpers only tests used (`table`, `table_counts`), plus the feed reads, staleness and the
+# refusal of a newer DuckDB's file.
 PUBLIC_NAMES = (
     "DEFAULT_LOCK_TIMEOUT_S",
     "BatchWriter",
@@ -117,6 +139,7 @@ PUBLIC_NAMES = (
     "PartitionWrite",
     "WarehouseLockedError",
     "WarehouseMissingError",
+    "WarehouseVersionError",
     "clear_rejections",
     "describe",
     "ensure_schema",

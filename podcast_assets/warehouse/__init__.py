@@ -18,6 +18,7 @@ from podcast_assets.warehouse.connection import (
     DEFAULT_LOCK_TIMEOUT_S,
     WarehouseLockedError,
     WarehouseMissingError,
+    WarehouseVersionError,
     open_reader,
     open_writer,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "PartitionWrite",
     "WarehouseLockedError",
     "WarehouseMissingError",
+    "WarehouseVersionError",
     "clear_rejections",
     "describe",
     "ensure_schema",

@@ -26,6 +26,10 @@ class WarehouseLockedError(RuntimeError):
     """Another process held the warehouse longer than we were willing to wait."""
 
 
+class WarehouseVersionError(RuntimeError):
+    """The file was written by a newer DuckDB than the one this project pins."""
+
+
 class WarehouseMissingError(FileNotFoundError):
     """A read was asked of a warehouse that no refresh has created yet."""
 
@@ -87,6 +91,14 @@ def _connect(
             return duckdb.connect(path, read_only=read_only, config=dict(config or {}))
         except duckdb.IOException as exc:
             message = str(exc)
+            if "newer version of duckdb" in message.lower():
+                # DuckDB 2.x files (this project pinned 2.0.1 before it moved to 1.5.5 for its
+                # extensions) cannot be read back; the warehouse is derived, so rebuild it.
+                raise WarehouseVersionError(
+                    f"{path} was written by a newer DuckDB than {duckdb.__version__}, which "
+                    "this project uses. The warehouse is rebuilt from data/raw: move the file "
+                    "aside and run `podcast-assets refresh` (see README, Upgrading)."
+                ) from exc
             if not any(marker in message.lower() for marker in _LOCK_MARKERS):
                 raise
             holder = message.split(". See also")[0]
