@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from podcast_assets import settings, warehouse
+from podcast_assets import preflight, settings, warehouse
 from podcast_assets.failures import ExitCode, classify_exception, describe_exception
 
 _FORMATS = ("table", "csv", "json")
@@ -81,6 +81,11 @@ def refresh(raw_dir: Path | None, warehouse_path: Path | None) -> None:
         raise click.UsageError(f"raw directory {raw} does not exist")
     click.echo(f"refreshing {target} from {raw}")
     try:
+        # Nothing changed: answered without importing Dagster or spaCy (seconds of imports).
+        summary = preflight.settled(raw, target, settings.lock_timeout_s())
+        if summary is not None:
+            _finish(summary.lines(), summary.exit_code)
+            return
         from podcast_assets.definitions import defs
         from podcast_assets.runner import open_instance, run_refresh
 
@@ -91,9 +96,13 @@ def refresh(raw_dir: Path | None, warehouse_path: Path | None) -> None:
     except (Exception, KeyboardInterrupt) as exc:
         _fail(exc, "refresh")
         return
-    for line in summary.lines():
+    _finish(summary.lines(), summary.exit_code)
+
+
+def _finish(lines: list[str], exit_code: int) -> None:
+    for line in lines:
         click.echo(line)
-    sys.exit(summary.exit_code)
+    sys.exit(exit_code)
 
 
 @main.command()

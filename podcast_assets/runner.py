@@ -14,83 +14,24 @@ import fcntl
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from podcast_assets import settings, steps, warehouse
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.defs.recovery import Recovery, wait_for_writer_slot
 from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
 from podcast_assets.defs.run_requests import TRIGGER_TAG, batch_tags, job_name
-from podcast_assets.failures import INTERRUPTED, UNKNOWN, Cause, ExitCode, classify
+from podcast_assets.failures import INTERRUPTED, UNKNOWN, classify
 from podcast_assets.models import RawFile
-from podcast_assets.planning import Batch, RefreshPlan, plan_batches, plan_refresh
+from podcast_assets.planning import Batch, RefreshPlan, plan_batches
+from podcast_assets.preflight import RefreshSummary, plan_from
 from podcast_assets.rawfiles import Refusal, scan_raw_dir
 
 # The summary reports every failure with its cause; the run's full log is in the instance (UI).
 _QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-
-
-@dataclass
-class RefreshSummary:
-    files_seen: int = 0
-    plan: RefreshPlan = field(default_factory=RefreshPlan)
-    ingested: list[str] = field(default_factory=list)
-    extracted: list[str] = field(default_factory=list)
-    rejected: dict[str, str] = field(default_factory=dict)  # source_file -> reason
-    removed: dict[str, dict[str, int]] = field(default_factory=dict)
-    failed_runs: list[str] = field(default_factory=list)
-    causes: list[Cause] = field(default_factory=list)
-    recovered_runs: list[str] = field(default_factory=list)
-    run_ids: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def interrupted(self) -> bool:
-        return INTERRUPTED in self.causes
-
-    @property
-    def exit_code(self) -> int:
-        """The most serious outcome: interrupted, unavailable, failed, rejected, ok."""
-        codes = [c.exit_code for c in self.causes]
-        if self.rejected:
-            codes.append(ExitCode.REJECTED)
-        order = [ExitCode.INTERRUPTED, ExitCode.UNAVAILABLE, ExitCode.FAILED, ExitCode.REJECTED]
-        return next((int(code) for code in order if code in codes), int(ExitCode.OK))
-
-    def lines(self) -> list[str]:
-        p = self.plan
-        out = [
-            f"files seen: {self.files_seen} (new {len(p.new)}, changed {len(p.changed)}, "
-            f"stale {len(p.stale_ingest) + len(p.stale_extract)}, unchanged {len(p.unchanged)}, "
-            f"removed {len(p.removed)})"
-        ]
-        out.extend(f"recovered: {line}" for line in self.recovered_runs)
-        if not p.has_work and not self.failed_runs:
-            out.append(
-                f"nothing to do: {len(p.unchanged)} files unchanged since the last refresh; "
-                "no run launched"
-            )
-        else:
-            # Read back from the warehouse, so they hold whatever happened to the runs.
-            out.append(
-                f"episodes written: {len(self.ingested)}; extracted: {len(self.extracted)}; "
-                f"runs: {len(self.run_ids)} in {self.seconds:.1f} s"
-            )
-        for episode_id, counts in self.removed.items():
-            out.append(f"removed {episode_id}: {sum(counts.values())} rows deleted ({counts})")
-        out.append(f"files rejected: {len(self.rejected)}")
-        out.extend(f"  - {reason}" for reason in self.rejected.values())
-        out.extend(f"run failed: {message}" for message in self.failed_runs)
-        if self.interrupted:
-            out.append(
-                "interrupted: the partitions written so far are kept; the next refresh redoes "
-                "the rest"
-            )
-        return out
 
 
 def open_instance(note: Callable[[str], None]) -> dg.DagsterInstance:
@@ -218,17 +159,6 @@ class _BatchRunner:
                     break
 
 
-def _plan_from(con: duckdb.DuckDBPyConnection, files: Sequence[RawFile]) -> RefreshPlan:
-    """The plan for these files against what the warehouse holds, at today's code versions."""
-    return plan_refresh(
-        files,
-        warehouse.partition_states(con),
-        warehouse.rejections(con),
-        ingest_version=steps.ingest.CODE_VERSION,
-        extract_version=steps.extract.CODE_VERSION,
-    )
-
-
 def _follow_up(
     plan: RefreshPlan, files: Sequence[RawFile], warehouse_path: Path, lock_timeout_s: float
 ) -> RefreshPlan:
@@ -239,7 +169,7 @@ def _follow_up(
     change), so this is one more pass, never a loop.
     """
     with warehouse.open_reader(warehouse_path, lock_timeout_s) as con:
-        again = _plan_from(con, files)
+        again = plan_from(con, files)
     return RefreshPlan(stale_ingest=again.stale_ingest, files=plan.files)
 
 
@@ -252,7 +182,7 @@ def _plan_and_prune(
 ) -> RefreshPlan:
     """Plan from the warehouse; prune removed files and record refusals, in one connection."""
     with warehouse.open_writer(warehouse_path, lock_timeout_s) as con:
-        plan = _plan_from(con, files)
+        plan = plan_from(con, files)
         summary.removed = warehouse.remove_partitions(con, plan.removed)
         warehouse.clear_rejections(con, [f.name for f in files] + [r.name for r in refusals])
         for refusal in refusals:

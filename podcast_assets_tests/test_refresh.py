@@ -6,12 +6,14 @@ temporary directory); the tests then read what it left behind.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from podcast_assets import warehouse
+from podcast_assets import preflight, warehouse
 from podcast_assets.definitions import defs
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.runner import run_refresh
@@ -177,6 +179,38 @@ def test_refresh_second_run_does_nothing_and_says_so(world):
     assert query(world["db"], "SELECT max(ingested_at) FROM episodes") == before
     assert again.exit_code == 1  # the bad files are still there, and still reported
     assert set(again.rejected) == set(BAD_FILES)
+
+
+def test_refresh_with_nothing_to_do_is_settled_before_dagster_and_spacy(world):
+    settled = preflight.settled(world["raw"], world["db"], 5.0)
+    assert settled is not None
+    assert any("nothing to do" in line for line in settled.lines())
+    assert settled.exit_code == 1 and set(settled.rejected) == set(BAD_FILES)
+    # The CLI answers it in a process that never imports either.
+    probe = (
+        "import sys\n"
+        "from podcast_assets.cli import main\n"
+        "try:\n"
+        f"    main(['refresh', '--raw-dir', {str(world['raw'])!r}, '--warehouse', "
+        f"{str(world['db'])!r}])\n"
+        "except SystemExit as exit:\n"
+        "    print('exit', exit.code, 'dagster' in sys.modules, 'spacy' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert "nothing to do" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "exit 1 False False"
+
+
+def test_refresh_preflight_leaves_a_vanished_rejected_file_to_the_runner(world):
+    raw = world["raw"]
+    (raw / "nul.txt").rename(raw / ".nul-aside")
+    try:
+        # Its rejection must be cleared and its partition dropped: that is the runner's work.
+        assert preflight.settled(raw, world["db"], 5.0) is None
+    finally:
+        (raw / ".nul-aside").rename(raw / "nul.txt")
 
 
 def test_refresh_fixed_file_leaves_ingest_errors_and_removed_file_leaves_no_rows(world):

@@ -369,6 +369,9 @@ def test_reliability_a_corrupt_instance_is_named_as_the_cause(home, tmp_path):
     runs_db = home / ".dagster" / "storage" / "history" / "runs.db"
     assert runs_db.exists()
     runs_db.write_bytes(b"this is not a database" * 1000)
+    # With nothing to do, the refresh answers before it opens the instance.
+    assert _refresh(home, raw, tmp_path / "w.duckdb", timeout=120).returncode == 0
+    (raw / "ep.txt").write_text("Hello and welcome to the show about gardens.\n")
 
     result = _refresh(home, raw, tmp_path / "w.duckdb", timeout=120)
 

@@ -11,9 +11,7 @@ through forms expanded when the taxonomy loads (see `topics`), not through lemma
 
 from __future__ import annotations
 
-import hashlib
 import threading
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -21,25 +19,14 @@ import spacy
 from spacy.language import Language
 
 from podcast_assets import settings
+from podcast_assets.code_versions import EXTRACT_VERSION
 from podcast_assets.extraction.gazetteer import load_gazetteer
 
 RULER_NAME = "entity_ruler"
 SENTENCIZER_NAME = "sentencizer"
 
-# Bump when extraction logic changes the rows it writes; the data files' hashes are appended.
-LOGIC_VERSION = "2"
-
-
-def _data_hash(name: str) -> str:
-    data = resources.files("podcast_assets").joinpath("data", name).read_bytes()
-    return hashlib.sha256(data).hexdigest()[:8]
-
-
-# Used as the Dagster code_version of the extract step: editing gazetteer.yaml or taxonomy.yaml
-# changes it, which marks every extracted partition stale.
-EXTRACTOR_VERSION = (
-    f"{LOGIC_VERSION}+g{_data_hash('gazetteer.yaml')}+t{_data_hash('taxonomy.yaml')}"
-)
+# Declared in `code_versions`, where the refresh reads it without importing spaCy.
+EXTRACTOR_VERSION = EXTRACT_VERSION
 
 
 class ModelNotInstalledError(RuntimeError):

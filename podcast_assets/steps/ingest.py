@@ -20,16 +20,17 @@ from typing import Any
 import duckdb
 
 from podcast_assets import settings, warehouse
+from podcast_assets.code_versions import INGEST_VERSION
 from podcast_assets.feed_metadata import FeedIndex, ItemMetadata, feed_rows, item_stems
 from podcast_assets.identity import episode_key, title_number
 from podcast_assets.language import detect_language, installed_pipelines, pipeline_for
 from podcast_assets.models import ParsedEpisode, RawFile, SourceFormat, Step
-from podcast_assets.parsing import PARSER_VERSION, Feed, ParseError, looks_like_feed, parse_bytes
+from podcast_assets.parsing import Feed, ParseError, looks_like_feed, parse_bytes
 from podcast_assets.rawfiles import read_raw_file, read_raw_head, sha256_file
 from podcast_assets.schema import EPISODES, FEED_ITEMS, SEGMENTS, SHOWS
 
 STEP = Step.INGEST
-CODE_VERSION = PARSER_VERSION
+CODE_VERSION = INGEST_VERSION
 # In dependency order: Dagster wants a multi-asset's outputs in topological order.
 TABLES = (SHOWS, FEED_ITEMS, EPISODES, SEGMENTS)
 # Files per write transaction: large enough to amortise the connection, small enough that
