@@ -188,7 +188,8 @@ def _load_cached(path: str) -> Gazetteer:
 
 
 def read_gazetteer_data(path: Path) -> dict[str, Any]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's when PyYAML has it
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping with `entities`, `ignore`")
     return data
