@@ -21,11 +21,12 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 
 from podcast_assets.extraction.rows import make_row
@@ -147,7 +148,8 @@ class TopicMatcher:
         terms = [(t.name, k) for t in self.taxonomy for k in (*t.keywords, *t.context)]
         forms = [inflected_forms(keyword) for _, keyword in terms]
         # One tokenizer pass over every form: a third of the time of a make_doc per form.
-        docs = iter(nlp.tokenizer.pipe(form for group in forms for form in group))
+        tokenizer = cast(Tokenizer, nlp.tokenizer)
+        docs = iter(tokenizer.pipe(form for group in forms for form in group))
         for (topic, keyword), group in zip(terms, forms, strict=True):
             key = f"{topic}\x1f{keyword}"
             self._keys[nlp.vocab.strings.add(key)] = (topic, keyword)
