@@ -10,25 +10,28 @@ from datetime import UTC, datetime
 import duckdb
 
 from podcast_assets import views
-from podcast_assets.schema import TABLES
+from podcast_assets.schema import TABLES, Table
 from podcast_assets.sqlfiles import sql_literal
 
 
 def schema_ddl() -> list[str]:
     """DDL for every table, its comments and the analysis views, in order."""
-    statements: list[str] = []
-    for table in TABLES:
-        cols = ", ".join(
-            f"{c.name} {c.type}{'' if c.nullable else ' NOT NULL'}" for c in table.columns
-        )
-        statements.append(f"CREATE TABLE IF NOT EXISTS {table.name} ({cols})")
-        statements.append(f"COMMENT ON TABLE {table.name} IS {sql_literal(table.comment)}")
-        for c in table.columns:
-            statements.append(
-                f"COMMENT ON COLUMN {table.name}.{c.name} IS {sql_literal(c.description)}"
-            )
+    statements = [sql for table in TABLES for sql in table_ddl(table)]
     statements.extend(views.view_ddl())
     return statements
+
+
+def table_ddl(table: Table, create: str = "CREATE TABLE IF NOT EXISTS") -> list[str]:
+    """One declared table and its comments (`create`: or "CREATE OR REPLACE TABLE")."""
+    cols = ", ".join(f"{c.name} {c.type}{'' if c.nullable else ' NOT NULL'}" for c in table.columns)
+    return [
+        f"{create} {table.name} ({cols})",
+        f"COMMENT ON TABLE {table.name} IS {sql_literal(table.comment)}",
+        *(
+            f"COMMENT ON COLUMN {table.name}.{c.name} IS {sql_literal(c.description)}"
+            for c in table.columns
+        ),
+    ]
 
 
 @contextlib.contextmanager

@@ -119,3 +119,17 @@ def mention_name_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str |
         "GROUP BY ALL ORDER BY ALL"
     ).fetchall()
     return [(str(e), lbl, int(n)) for e, lbl, n in rows]
+
+
+def storage_bytes(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> int | None:
+    """Bytes of the blocks these tables occupy after a checkpoint; None if unmeasurable."""
+    scans = " UNION ALL ".join(
+        f"SELECT block_id FROM pragma_storage_info({sqlfiles.sql_literal(t)})" for t in tables
+    )
+    try:
+        con.execute("CHECKPOINT")  # before it, new rows are in the write-ahead log
+        (blocks,) = con.execute(f"SELECT count(DISTINCT block_id) FROM ({scans})").fetchall()[0]
+        (size,) = con.execute("SELECT block_size FROM pragma_database_size()").fetchall()[0]
+    except duckdb.Error:  # another transaction of this database blocks the checkpoint
+        return None
+    return int(blocks) * int(size)
