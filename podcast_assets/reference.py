@@ -1,4 +1,5 @@
-"""The README's table reference, rendered from the declarations in `schema.py` and `views.py`.
+"""The README's table reference, rendered from the declarations in `schema.py`, `search.py`
+and `views.py`.
 
 `python -m podcast_assets.reference` rewrites it between the README's schema markers; a test
 fails when it is out of date.
@@ -10,13 +11,15 @@ import re
 from pathlib import Path
 
 from podcast_assets.schema import TABLES
+from podcast_assets.search import SEARCH_PASSAGES
 from podcast_assets.views import VIEWS
 
 
 def schema_markdown() -> str:
     """The README's table reference, generated so that it cannot drift from the code."""
     parts: list[str] = []
-    for table in TABLES:
+    # search_passages is built whole by the search_index asset, not per partition.
+    for table in (*TABLES, SEARCH_PASSAGES):
         parts.append(f"### `{table.name}`\n\n{table.comment}\n")
         parts.append("| column | type | meaning |\n|---|---|---|")
         for c in table.columns:
