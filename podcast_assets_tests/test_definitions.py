@@ -12,7 +12,7 @@ import re
 
 import dagster as dg
 
-from podcast_assets import steps
+from podcast_assets import search, steps
 from podcast_assets.definitions import defs
 from podcast_assets.settings import SCHEDULE_TZ
 
@@ -82,6 +82,14 @@ EXPECTED = {
             }
             for name in ("mentions", "quotes", "topics")
         },
+        "search_index": {
+            "deps": ["episodes", "feed_items", "segments"],
+            "group": "search",
+            "kinds": ["duckdb"],
+            "code_version": "1",
+            "partitions": None,
+            "checks": [],
+        },
     },
     "jobs": {
         "extract_job": {
@@ -90,6 +98,11 @@ EXPECTED = {
             "partitions": "episodes",
         },
         "prune_job": {"assets": [], "ops": ["prune_partitions"], "partitions": None},
+        "search_index_job": {
+            "assets": ["search_index"],
+            "ops": ["search_index"],
+            "partitions": None,
+        },
         "refresh_job": {
             "assets": [
                 "episodes",
@@ -109,7 +122,12 @@ EXPECTED = {
             "cron": "0 2 * * *",
             "job": "refresh_job",
             "default_status": "RUNNING",
-        }
+        },
+        "nightly_search_index_schedule": {
+            "cron": "0 3 * * *",
+            "job": "search_index_job",
+            "default_status": "RUNNING",
+        },
     },
     "sensors": {
         "raw_files_sensor": {
@@ -187,7 +205,11 @@ def test_definitions_graph_matches_the_reviewed_snapshot():
 
 def test_definitions_code_versions_are_the_ones_planning_compares():
     """The UI's code version and the warehouse's `partition_state` must never disagree."""
-    by_group = {"ingestion": steps.ingest.CODE_VERSION, "extraction": steps.extract.CODE_VERSION}
+    by_group = {
+        "ingestion": steps.ingest.CODE_VERSION,
+        "extraction": steps.extract.CODE_VERSION,
+        "search": search.INDEX_VERSION,  # not partitioned: no partition_state to agree with
+    }
     for spec in defs.resolve_all_asset_specs():
         assert spec.code_version == by_group[spec.group_name], spec.key
 

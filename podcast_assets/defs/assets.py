@@ -1,4 +1,5 @@
-"""The asset graph: shows / feed_items -> episodes -> segments -> mentions / quotes / topics.
+"""The asset graph: shows / feed_items -> episodes -> segments -> mentions / quotes / topics,
+and segments -> search_index.
 
 Two steps, each one op: `ingest` parses a file once and writes its tables (an episode's
 `episodes` and `segments`, or a feed's `shows` and `feed_items`);
@@ -15,7 +16,7 @@ from typing import TypedDict
 import dagster as dg
 import duckdb
 
-from podcast_assets import steps
+from podcast_assets import search, steps
 from podcast_assets.defs.checks import check_specs, run_checks
 from podcast_assets.defs.partitions import episode_partitions
 from podcast_assets.defs.recovery import WRITER_POOL
@@ -34,6 +35,7 @@ from podcast_assets.schema import (
 OWNERS = ["team:podcast-data"]
 INGESTION_GROUP = "ingestion"
 EXTRACTION_GROUP = "extraction"
+SEARCH_GROUP = "search"
 # Below this many transcripts, starting spaCy worker processes costs more than it saves.
 _MIN_TRANSCRIPTS_FOR_WORKERS = 4
 _PREVIEW_ROWS = 5
@@ -236,6 +238,43 @@ def extract(
                 metadata=_run_metadata(keys, report.rows[table.name]) | extra.get(table.name, {}),
             )
         yield from run_checks(con, steps.extract.TABLES)
+
+
+@dg.multi_asset(
+    name="search_index",
+    specs=[
+        table_spec(
+            search.SEARCH_PASSAGES,
+            group=SEARCH_GROUP,
+            code_version=search.INDEX_VERSION,
+            kinds={"duckdb"},
+            deps=[SEGMENTS.name, EPISODES.name, FEED_ITEMS.name],
+        ).replace_attributes(key="search_index")  # the index, whose rows are search_passages
+    ],
+    pool=WRITER_POOL,
+)
+def search_index(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Rebuild the BM25 passages index over every transcript of record, in one transaction.
+
+    Not partitioned: an fts index is built whole (seconds per thousand episodes), so it runs
+    after a refresh and nightly, not once per file (`podcast-assets search` says when stale).
+    """
+    with warehouse.writer() as con:
+        built = search.build_search_index(con)
+    context.log.info(
+        f"indexed {built.passages} passages of {built.episodes} episodes in {built.seconds:.1f} s"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(built.passages),
+            "episodes": dg.MetadataValue.int(built.episodes),
+            "english_passages": dg.MetadataValue.int(built.english_passages),
+            "build_seconds": dg.MetadataValue.float(built.seconds),
+            "index_bytes": dg.MetadataValue.int(built.size_bytes or 0),
+        }
+    )
 
 
 def _run_metadata(keys: Sequence[str], rows_written: int) -> dict[str, dg.MetadataValue]:

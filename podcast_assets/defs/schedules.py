@@ -1,14 +1,15 @@
-"""`nightly_refresh_schedule`: a nightly catch-up for whatever the sensor did not do.
+"""`nightly_refresh_schedule`: a nightly catch-up for whatever the sensor did not do, and
+`nightly_search_index_schedule`, which rebuilds the search index after it.
 
-It plans exactly like `raw_files_sensor` (`run_requests.plan_from_world`) and requests runs
-for files that are missing or stale, including runs that failed since (a sensor never
-repeats a run key; each schedule tick may). Removed files are left to the sensor: a schedule
-can only launch its own job, and pruning is `prune_job`."""
+The refresh schedule plans exactly like `raw_files_sensor` (`run_requests.plan_from_world`)
+and requests runs for files that are missing or stale, including runs that failed since (a
+sensor never repeats a run key; each schedule tick may). Removed files are left to the sensor:
+a schedule can only launch its own job, and pruning is `prune_job`."""
 
 import dagster as dg
 
-from podcast_assets import settings
-from podcast_assets.defs.jobs import refresh_job
+from podcast_assets import search, settings
+from podcast_assets.defs.jobs import refresh_job, search_index_job
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
 from podcast_assets.defs.run_requests import plan_from_world, run_requests
@@ -72,3 +73,43 @@ def build_nightly_refresh_schedule(
 
 
 nightly_refresh_schedule = build_nightly_refresh_schedule()
+
+
+SEARCH_INDEX_CRON = "0 3 * * *"
+
+
+def build_nightly_search_index_schedule(
+    cron_schedule: str = SEARCH_INDEX_CRON, timezone: str | None = None
+) -> dg.ScheduleDefinition:
+    """Rebuild the search index an hour after the nightly refresh, when it is stale."""
+    zone = settings.schedule_timezone(timezone)
+
+    @dg.schedule(
+        name="nightly_search_index_schedule",
+        cron_schedule=cron_schedule,
+        execution_timezone=zone,
+        job=search_index_job,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"Every night ({cron_schedule}, {zone}): rebuild the full-text search index "
+        "if transcripts were added, changed or removed since it was built.",
+    )
+    def nightly_search_index_schedule(
+        context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource
+    ) -> dg.RunRequest | dg.SkipReason:
+        if not warehouse.file.is_file():
+            return dg.SkipReason(f"no warehouse at {warehouse.file} yet; nothing to index")
+        try:
+            with warehouse.reader() as con:
+                stale = search.stale_episodes(con)
+        except WarehouseLockedError as exc:
+            return dg.SkipReason(f"warehouse locked by another process; skipped tonight: {exc}")
+        if stale == 0:
+            return dg.SkipReason("the search index is current: no transcript changed since")
+        why = "never built" if stale is None else f"{stale} transcript(s) changed"
+        context.log.info(f"rebuilding the search index: {why}")
+        return dg.RunRequest()
+
+    return nightly_search_index_schedule
+
+
+nightly_search_index_schedule = build_nightly_search_index_schedule()
