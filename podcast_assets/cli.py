@@ -7,8 +7,6 @@ was processed), 2 usage, 3 warehouse or instance unavailable or corrupt, 4 inter
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
 import signal
 import sys
@@ -18,16 +16,8 @@ from typing import Any
 import click
 
 from podcast_assets import preflight, settings, warehouse
-from podcast_assets.failures import ExitCode, classify_exception, describe_exception
-
-_FORMATS = ("table", "csv", "json")
-_warehouse_option = click.option(
-    "--warehouse",
-    "warehouse_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="DuckDB file [$PODCAST_WAREHOUSE or data/warehouse.duckdb].",
-)
+from podcast_assets.console import FORMATS, fail, print_hits, print_rows, warehouse_option
+from podcast_assets.failures import ExitCode, classify_exception
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,25 +36,6 @@ def main(ctx: click.Context, debug: bool) -> None:
     logger.setLevel(logging.INFO)
 
 
-def _fail(exc: BaseException, what: str) -> None:
-    """One line naming the cause and an exit code by its class; the traceback on --debug."""
-    ctx = click.get_current_context(silent=True)
-    if ctx and (ctx.find_root().obj or {}).get("debug"):
-        raise exc
-    if isinstance(exc, KeyboardInterrupt):
-        click.echo(
-            f"interrupted: {what} stopped by a signal; partitions written so far are kept, "
-            "the next refresh redoes the rest",
-            err=True,
-        )
-        sys.exit(ExitCode.INTERRUPTED)
-    cause = classify_exception(exc)
-    advice = cause.advice or "run again with --debug for the traceback"
-    click.echo(f"error: {what} failed: {cause.kind}: {describe_exception(exc)}", err=True)
-    click.echo(f"  what to do: {advice}", err=True)
-    sys.exit(cause.exit_code)
-
-
 @main.command()
 @click.option(
     "--raw-dir",
@@ -72,9 +43,16 @@ def _fail(exc: BaseException, what: str) -> None:
     default=None,
     help="Folder of raw podcast files [$PODCAST_RAW_DIR or data/raw].",
 )
-@_warehouse_option
-def refresh(raw_dir: Path | None, warehouse_path: Path | None) -> None:
-    """Ingest new or changed files and extract their entities, quotes and topics."""
+@warehouse_option
+@click.option(
+    "--skip-search-index",
+    is_flag=True,
+    help="Leave the search index to the nightly schedule (a rebuild is whole: seconds per "
+    "thousand episodes).",
+)
+def refresh(raw_dir: Path | None, warehouse_path: Path | None, skip_search_index: bool) -> None:
+    """Ingest new or changed files, extract their entities, quotes and topics, and rebuild the
+    search index if transcripts changed."""
     raw = settings.raw_dir(raw_dir)
     target = settings.warehouse_path(warehouse_path)
     if not raw.is_dir():
@@ -82,7 +60,9 @@ def refresh(raw_dir: Path | None, warehouse_path: Path | None) -> None:
     click.echo(f"refreshing {target} from {raw}")
     try:
         # Nothing changed: answered without importing Dagster or spaCy (seconds of imports).
-        summary = preflight.settled(raw, target, settings.lock_timeout_s())
+        summary = preflight.settled(
+            raw, target, settings.lock_timeout_s(), search_index=not skip_search_index
+        )
         if summary is not None:
             _finish(summary.lines(), summary.exit_code)
             return
@@ -91,10 +71,16 @@ def refresh(raw_dir: Path | None, warehouse_path: Path | None) -> None:
 
         instance = open_instance(lambda line: click.echo(line, err=True))
         summary = run_refresh(
-            defs, raw, target, instance, lock_timeout_s=settings.lock_timeout_s(), echo=click.echo
+            defs,
+            raw,
+            target,
+            instance,
+            lock_timeout_s=settings.lock_timeout_s(),
+            echo=click.echo,
+            search_index=not skip_search_index,
         )
     except (Exception, KeyboardInterrupt) as exc:
-        _fail(exc, "refresh")
+        fail(exc, "refresh")
         return
     _finish(summary.lines(), summary.exit_code)
 
@@ -138,7 +124,7 @@ def fetch(source: str, raw_dir: Path | None, limit: int | None, timeout_s: float
         click.echo(f"not a usable feed: {exc}", err=True)
         sys.exit(ExitCode.REJECTED)
     except (Exception, KeyboardInterrupt) as exc:
-        _fail(exc, "fetch")
+        fail(exc, "fetch")
         return
     # Each failure was printed to stderr as it happened, one line each.
     click.echo(
@@ -174,8 +160,8 @@ def ui(host: str, port: int, workspace: str) -> None:
 
 @main.command()
 @click.argument("query", required=False)
-@_warehouse_option
-@click.option("--format", "fmt", type=click.Choice(_FORMATS), default="table", show_default=True)
+@warehouse_option
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option(
     "--schema",
     "show_schema",
@@ -210,13 +196,63 @@ def sql(query: str | None, warehouse_path: Path | None, fmt: str, show_schema: b
         sys.exit(ExitCode.UNAVAILABLE)
     except duckdb.Error as exc:
         if classify_exception(exc).exit_code == ExitCode.UNAVAILABLE:
-            _fail(exc, "query")
+            fail(exc, "query")
         click.echo(f"error: {exc}", err=True)  # a typo, an unknown table: the query's fault
         sys.exit(ExitCode.REJECTED)
     except (Exception, KeyboardInterrupt) as exc:
-        _fail(exc, "query")
+        fail(exc, "query")
         return
-    _print_rows(columns, rows, fmt)
+    print_rows(columns, rows, fmt)
+
+
+@main.command("search")
+@click.argument("query")
+@click.option("--show", help="Only shows whose name contains this (any case).")
+@click.option("--speaker", help="Only passages said by a speaker whose name contains this.")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Only episodes published on or after this day (YYYY-MM-DD, UTC).",
+)
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@warehouse_option
+def search_command(
+    query: str,
+    show: str | None,
+    speaker: str | None,
+    since: Any,
+    limit: int,
+    fmt: str,
+    warehouse_path: Path | None,
+) -> None:
+    """Where was QUERY said: ranked passages with show, episode, time, speaker and a link."""
+    from podcast_assets import search
+
+    target = settings.warehouse_path(warehouse_path)
+    try:
+        with warehouse.open_reader(target, settings.lock_timeout_s()) as con:
+            stale = search.stale_episodes(con)
+            if stale is None:
+                raise search.SearchUnavailableError(
+                    f"{target} has no search index yet: run `podcast-assets refresh` "
+                    "(or materialize `search_passages` in the Dagster UI)"
+                )
+            day = since.date() if since else None
+            hits = search.search(con, query, show=show, speaker=speaker, since=day, limit=limit)
+    except (search.SearchUnavailableError, warehouse.WarehouseMissingError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(ExitCode.UNAVAILABLE)
+    except (Exception, KeyboardInterrupt) as exc:
+        fail(exc, "search")
+        return
+    if stale:
+        click.echo(
+            f"note: {stale} transcript(s) changed since the index was built; "
+            "`podcast-assets refresh` rebuilds it",
+            err=True,
+        )
+    print_hits(hits, fmt)
 
 
 @main.command("export")
@@ -229,7 +265,7 @@ def sql(query: str | None, warehouse_path: Path | None, fmt: str, show_schema: b
     show_default=True,
     help="Output format.",
 )
-@_warehouse_option
+@warehouse_option
 def export(out_dir: Path, fmt: str, warehouse_path: Path | None) -> None:
     """Write every table to OUT_DIR as hive-partitioned Parquet (replaces a previous export)."""
     import duckdb
@@ -292,7 +328,7 @@ def gazetteer() -> None:
 
 
 @gazetteer.command("suggest")
-@_warehouse_option
+@warehouse_option
 @click.option(
     "--out",
     type=click.File("w"),
@@ -352,24 +388,6 @@ def gazetteer_merge(reviewed: Any, gazetteer_path: Path | None) -> None:
         f"merged {len(entries)} entries into {path}; extraction is now stale, so the next "
         "refresh re-extracts every partition"
     )
-
-
-def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
-    if fmt == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows(rows)
-    elif fmt == "json":
-        click.echo(
-            json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str, indent=2)
-        )
-    else:
-        import pandas as pd
-
-        # object dtype keeps integers as integers and NULL as NULL (no NaN, no 881.0).
-        frame = pd.DataFrame(rows, columns=columns, dtype=object).fillna("NULL")
-        with pd.option_context("display.max_colwidth", 80, "display.width", 200):
-            click.echo(frame.to_string(index=False) if rows else f"({', '.join(columns)}: 0 rows)")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from podcast_assets import warehouse
+from podcast_assets import search, warehouse
 from podcast_assets.code_versions import EXTRACT_VERSION, INGEST_VERSION
 from podcast_assets.failures import INTERRUPTED, Cause, ExitCode
 from podcast_assets.models import RawFile
@@ -33,7 +33,8 @@ class RefreshSummary:
     failed_runs: list[str] = field(default_factory=list)
     causes: list[Cause] = field(default_factory=list)
     recovered_runs: list[str] = field(default_factory=list)
-    run_ids: list[str] = field(default_factory=list)
+    run_ids: list[str] = field(default_factory=list)  # the refresh runs (not the index's)
+    search_index: str = ""  # what happened to the search index, when something did
     seconds: float = 0.0
 
     @property
@@ -57,7 +58,7 @@ class RefreshSummary:
             f"removed {len(p.removed)})"
         ]
         out.extend(f"recovered: {line}" for line in self.recovered_runs)
-        if not p.has_work and not self.failed_runs:
+        if not p.has_work and not self.failed_runs and not self.search_index:
             out.append(
                 f"nothing to do: {len(p.unchanged)} files unchanged since the last refresh; "
                 "no run launched"
@@ -70,6 +71,8 @@ class RefreshSummary:
             )
         for episode_id, counts in self.removed.items():
             out.append(f"removed {episode_id}: {sum(counts.values())} rows deleted ({counts})")
+        if self.search_index:
+            out.append(f"search index: {self.search_index}")
         out.append(f"files rejected: {len(self.rejected)}")
         out.extend(f"  - {reason}" for reason in self.rejected.values())
         out.extend(f"run failed: {message}" for message in self.failed_runs)
@@ -92,13 +95,16 @@ def plan_from(con: duckdb.DuckDBPyConnection, files: Sequence[RawFile]) -> Refre
     )
 
 
-def settled(raw_dir: Path, warehouse_path: Path, lock_timeout_s: float) -> RefreshSummary | None:
+def settled(
+    raw_dir: Path, warehouse_path: Path, lock_timeout_s: float, *, search_index: bool = True
+) -> RefreshSummary | None:
     """The summary of a refresh with nothing to do, or None when there is something to do.
 
     Nothing to do: every file is in the warehouse at its current bytes and today's code (or
     was rejected before with these bytes), no file went away, none is refused at the scan, and
-    every recorded rejection still has its file. Dagster's partitions then already match the
-    files, since each of them was registered when it was first planned.
+    every recorded rejection still has its file, and (with `search_index`) the search index
+    covers every transcript. Dagster's partitions then already match the files, since each of
+    them was registered when it was first planned.
     """
     started = time.monotonic()
     if not warehouse_path.is_file():
@@ -109,7 +115,8 @@ def settled(raw_dir: Path, warehouse_path: Path, lock_timeout_s: float) -> Refre
     with warehouse.open_reader(warehouse_path, lock_timeout_s) as con:
         plan = plan_from(con, files)
         rejected = warehouse.rejections(con)
-    if plan.has_work or not set(rejected) <= {f.name for f in files}:
+        index_stale = search_index and search.stale_episodes(con) != 0
+    if plan.has_work or index_stale or not set(rejected) <= {f.name for f in files}:
         return None
     summary = RefreshSummary(files_seen=len(files), plan=plan)
     for episode_id in plan.known_rejected:

@@ -22,7 +22,7 @@ from typing import Any, Final
 
 import duckdb
 
-from podcast_assets import warehouse
+from podcast_assets import search, warehouse
 
 ST = duckdb.StatementType
 
@@ -111,13 +111,19 @@ class QueryRefused(ValueError):
 def open_query_connection(
     path: str | Path, lock_timeout_s: float = warehouse.DEFAULT_LOCK_TIMEOUT_S
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The warehouse read-only, with external access off and the configuration locked.
+    """The warehouse read-only, fts loaded, then external access off and the settings locked.
 
     The second wall: even a statement `run_query` let through cannot write, read another
     file, load an extension or change a setting. Lock waits and a missing file behave as for
     every reader (`WarehouseLockedError`, `WarehouseMissingError`).
     """
-    with warehouse.open_reader(path, lock_timeout_s, config=QUERY_CONFIG) as con:
+    with warehouse.open_reader(path, lock_timeout_s) as con:
+        # The fts extension first, so that `search_segments(...)` works; then the seal, which
+        # DuckDB lets a session tighten but never loosen.
+        with contextlib.suppress(search.SearchUnavailableError):
+            search.load_fts(con)
+        for setting, value in QUERY_CONFIG.items():
+            con.execute(f"SET {setting} = {str(value).lower()}")
         # Never run user SQL on a connection that is not sealed, whatever opened it.
         sealed = con.execute(
             "SELECT current_setting('enable_external_access'), "

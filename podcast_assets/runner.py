@@ -19,7 +19,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from podcast_assets import settings, steps, warehouse
+from podcast_assets import search, settings, steps, warehouse
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.defs.recovery import Recovery, wait_for_writer_slot
 from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
@@ -30,6 +30,7 @@ from podcast_assets.planning import Batch, RefreshPlan, plan_batches
 from podcast_assets.preflight import RefreshSummary, plan_from
 from podcast_assets.rawfiles import Refusal, scan_raw_dir
 
+SEARCH_INDEX_JOB = "search_index_job"
 # The summary reports every failure with its cause; the run's full log is in the instance (UI).
 _QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
@@ -81,8 +82,13 @@ def run_refresh(
     *,
     lock_timeout_s: float = warehouse.DEFAULT_LOCK_TIMEOUT_S,
     echo: Callable[[str], None] = lambda _: None,
+    search_index: bool = True,
 ) -> RefreshSummary:
-    """Plan, register partitions, launch the runs, and report."""
+    """Plan, register partitions, launch the runs, and report.
+
+    With `search_index`, a run of `search_index_job` follows when the index no longer covers
+    every transcript (a rebuild is whole: seconds per thousand episodes).
+    """
     started = time.monotonic()
     summary = RefreshSummary()
     files, collisions = scan_raw_dir(raw_dir)
@@ -113,6 +119,8 @@ def run_refresh(
                 plan, stale_ingest=(*plan.stale_ingest, *follow_up.stale_ingest)
             )
     _read_back(summary, plan, warehouse_path, lock_timeout_s)
+    if search_index and not summary.interrupted:
+        runner.rebuild_search_index(plan)
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -157,6 +165,37 @@ class _BatchRunner:
                 )
                 if summary.interrupted:
                     break
+
+    def rebuild_search_index(self, plan: RefreshPlan) -> None:
+        """Run `search_index_job` if the index misses, or still has, a transcript."""
+        with warehouse.open_reader(self.warehouse_path, self.lock_timeout_s) as con:
+            stale = search.stale_episodes(con)
+        if stale == 0:
+            return
+        self.echo("run: search_index")
+        result = self.defs.resolve_job_def(SEARCH_INDEX_JOB).execute_in_process(
+            instance=self.instance,
+            resources={
+                "warehouse": WarehouseResource(
+                    path=str(self.warehouse_path), lock_timeout_s=self.lock_timeout_s
+                )
+            },
+            tags={TRIGGER_TAG: "cli"},
+            run_config=_QUIET_RUN_CONFIG,
+            raise_on_error=False,
+        )
+        if not result.success:
+            _record_failure(
+                self.summary, result, [], plan, self.warehouse_path, self.lock_timeout_s
+            )
+            self.summary.search_index = f"not rebuilt (run {result.run_id[:8]} failed)"
+            return
+        (event,) = result.get_asset_materialization_events()
+        meta = event.materialization.metadata
+        self.summary.search_index = (
+            f"rebuilt: {meta['dagster/row_count'].value} passages of "
+            f"{meta['episodes'].value} episodes in {meta['build_seconds'].value:.1f} s"
+        )
 
 
 def _follow_up(

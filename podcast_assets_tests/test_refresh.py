@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from podcast_assets import preflight, warehouse
+from podcast_assets import preflight, search, warehouse
 from podcast_assets.definitions import defs
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.runner import run_refresh
@@ -106,7 +106,7 @@ def test_refresh_good_files_run_together(world):
     good_runs = [
         r
         for r in world["instance"].get_runs(
-            filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS])
+            filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS], job_name="refresh_job")
         )
     ]
     assert len(good_runs) == 1
@@ -114,7 +114,9 @@ def test_refresh_good_files_run_together(world):
 
 def test_refresh_runs_every_asset_check_and_they_pass(world):
     instance: dg.DagsterInstance = world["instance"]
-    (good_run,) = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS]))
+    (good_run,) = instance.get_runs(
+        filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS], job_name="refresh_job")
+    )
     evaluations = {
         e.dagster_event.event_specific_data.check_name: e.dagster_event.event_specific_data
         for e in instance.all_logs(
@@ -166,6 +168,17 @@ def test_refresh_extraction_reads_like_an_index_of_the_shows(world):
         return [t for (t,) in rows]
 
     assert order("002_8b2825759835b94d")[:3] == order("001_d9628893f081d57c")[:3]
+
+
+def test_refresh_rebuilds_the_search_index_in_a_run_of_its_own(world):
+    assert any(line.startswith("search index: rebuilt: ") for line in world["first"].lines())
+    (index_run,) = world["instance"].get_runs(filters=dg.RunsFilter(job_name="search_index_job"))
+    assert index_run.status == dg.DagsterRunStatus.SUCCESS
+    with warehouse.open_reader(world["db"]) as con:
+        assert search.stale_episodes(con) == 0
+        hits = search.search(con, "scheduling a supercomputer by post-it")
+    assert (hits[0].episode_id, hits[0].timestamp) == ("003_6dc2de23e6c008f7", "00:00:00")
+    assert "**supercomputer**" in hits[0].snippet
 
 
 def test_refresh_second_run_does_nothing_and_says_so(world):
