@@ -248,8 +248,8 @@ def search_command(
         return
     if stale:
         click.echo(
-            f"note: {stale} transcript(s) changed since the index was built; "
-            "`podcast-assets refresh` rebuilds it",
+            f"note: {stale} transcript(s) changed since the index was built were searched "
+            "without it (slower per query); the nightly schedule rebuilds it",
             err=True,
         )
     print_hits(hits, fmt)

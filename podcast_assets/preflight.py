@@ -14,7 +14,8 @@ from pathlib import Path
 
 import duckdb
 
-from podcast_assets import search, warehouse
+from podcast_assets import search_index as fts
+from podcast_assets import warehouse
 from podcast_assets.code_versions import EXTRACT_VERSION, INGEST_VERSION
 from podcast_assets.failures import INTERRUPTED, Cause, ExitCode
 from podcast_assets.models import RawFile
@@ -103,7 +104,7 @@ def settled(
     Nothing to do: every file is in the warehouse at its current bytes and today's code (or
     was rejected before with these bytes), no file went away, none is refused at the scan, and
     every recorded rejection still has its file, and (with `search_index`) the search index
-    covers every transcript. Dagster's partitions then already match the files, since each of
+    needs no rebuild. Dagster's partitions then already match the files, since each of
     them was registered when it was first planned.
     """
     started = time.monotonic()
@@ -115,7 +116,7 @@ def settled(
     with warehouse.open_reader(warehouse_path, lock_timeout_s) as con:
         plan = plan_from(con, files)
         rejected = warehouse.rejections(con)
-        index_stale = search_index and search.stale_episodes(con) != 0
+        index_stale = search_index and fts.rebuild_reason(con) is not None
     if plan.has_work or index_stale or not set(rejected) <= {f.name for f in files}:
         return None
     summary = RefreshSummary(files_seen=len(files), plan=plan)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from podcast_assets import search, settings, steps, warehouse
+from podcast_assets import search_index, settings, steps, warehouse
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.defs.recovery import Recovery, wait_for_writer_slot
 from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
@@ -167,12 +167,13 @@ class _BatchRunner:
                     break
 
     def rebuild_search_index(self, plan: RefreshPlan) -> None:
-        """Run `search_index_job` if the index misses, or still has, a transcript."""
+        """Run `search_index_job` when `search_index.rebuild_reason` says so; a few changed
+        transcripts are searched without the index until the nightly rebuild."""
         with warehouse.open_reader(self.warehouse_path, self.lock_timeout_s) as con:
-            stale = search.stale_episodes(con)
-        if stale == 0:
+            reason = search_index.rebuild_reason(con)
+        if reason is None:
             return
-        self.echo("run: search_index")
+        self.echo(f"run: search_index ({reason})")
         result = self.defs.resolve_job_def(SEARCH_INDEX_JOB).execute_in_process(
             instance=self.instance,
             resources={

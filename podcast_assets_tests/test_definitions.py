@@ -12,7 +12,7 @@ import re
 
 import dagster as dg
 
-from podcast_assets import search, steps
+from podcast_assets import search_index, steps
 from podcast_assets.definitions import defs
 from podcast_assets.settings import SCHEDULE_TZ
 
@@ -208,7 +208,7 @@ def test_definitions_code_versions_are_the_ones_planning_compares():
     by_group = {
         "ingestion": steps.ingest.CODE_VERSION,
         "extraction": steps.extract.CODE_VERSION,
-        "search": search.INDEX_VERSION,  # not partitioned: no partition_state to agree with
+        "search": search_index.INDEX_VERSION,  # not partitioned: no partition_state to agree with
     }
     for spec in defs.resolve_all_asset_specs():
         assert spec.code_version == by_group[spec.group_name], spec.key

@@ -280,13 +280,17 @@ def test_load_fts_names_the_package_when_the_version_has_no_extension(monkeypatc
 
 
 def test_search_a_failed_rebuild_leaves_the_previous_index_whole(writable):
+    before = writable.execute("SELECT count(*) FROM fts_main_search_passages_en.docs").fetchone()
     warehouse.remove_partitions(writable, ["garden-002-json"])
     # The second table's name taken by a view: the rebuild fails after the English index.
     writable.execute("DROP TABLE search_passages_other")
     writable.execute("CREATE VIEW search_passages_other AS SELECT * FROM search_passages_en")
     with pytest.raises(duckdb.Error, match="search_passages_other"):
         build_search_index(writable)
-    assert _episodes(search(writable, "mulch")) == {"garden-002-json"}
+    after = writable.execute("SELECT count(*) FROM fts_main_search_passages_en.docs").fetchone()
+    assert after == before  # the removed episode's passages are still indexed ...
+    assert "garden-002-json" in (fts.stale_ids(writable) or [])
+    assert search(writable, "mulch") == []  # ... and known to be gone
 
 
 def test_search_without_an_index_says_to_build_it(tmp_path):
@@ -402,3 +406,39 @@ def test_search_schedule_rebuilds_only_a_stale_index(writable):
         build_search_index(con)
     skipped = tick()
     assert isinstance(skipped, dg.SkipReason) and "current" in (skipped.skip_message or "")
+
+
+def test_search_finds_transcripts_added_since_the_build_without_a_rebuild(writable, tmp_path):
+    path = writable.execute("SELECT path FROM duckdb_databases() WHERE NOT internal").fetchone()[0]
+    writable.close()
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    lines = [(ALICE, "Our third show is about a blue lettuce nursery."), (BOB, "Mulch it well.")]
+    (raw / "garden-003.json").write_text(_json(lines))
+    files, _ = scan_raw_dir(raw)
+    steps.ingest.ingest_files(Path(path), [(f.episode_id, Path(f.path)) for f in files])
+    with duckdb.connect(path) as con:
+        assert fts.stale_ids(con) == ["garden-003-json"]
+        (tail,) = search(con, "blue lettuce nursery", limit=1)
+        mulch = search(con, "mulch")
+        build_search_index(con)
+        (indexed,) = search(con, "blue lettuce nursery", limit=1)
+    assert tail.episode_id == indexed.episode_id == "garden-003-json"
+    assert tail.snippet == indexed.snippet and "**lettuce**" in tail.snippet
+    # Scored with the index's own statistics, so it ranks among the indexed passages.
+    assert tail.score == pytest.approx(indexed.score, rel=0.01)
+    assert _episodes(mulch) == {"garden-002-json", "garden-003-json"}
+
+
+def test_search_index_rebuild_waits_for_a_share_of_changed_transcripts(writable, monkeypatch):
+    from podcast_assets import search_index
+
+    assert search_index.rebuild_reason(writable) is None
+    monkeypatch.setattr(search_index, "REBUILD_SHARE", 0.5)  # of the 3 indexed transcripts
+    bump = "UPDATE episodes SET ingested_at = ingested_at + INTERVAL 1 SECOND WHERE episode_id = ?"
+    writable.execute(bump, ["garden-002-json"])
+    assert search_index.rebuild_reason(writable) is None  # 1 < 1.5: searched as a tail
+    writable.execute(bump, ["jardin-001-json"])
+    assert search_index.rebuild_reason(writable) == "2 of 3 indexed transcripts changed"
+    writable.execute("DROP VIEW search_passages")
+    assert search_index.rebuild_reason(writable) == "never built"

@@ -16,7 +16,7 @@ from typing import TypedDict
 import dagster as dg
 import duckdb
 
-from podcast_assets import search, steps
+from podcast_assets import steps
 from podcast_assets.defs.checks import check_specs, run_checks
 from podcast_assets.defs.partitions import episode_partitions
 from podcast_assets.defs.recovery import WRITER_POOL
@@ -31,6 +31,7 @@ from podcast_assets.schema import (
     TOPICS,
     Table,
 )
+from podcast_assets.search_index import INDEX_VERSION, SEARCH_PASSAGES, build_search_index
 
 OWNERS = ["team:podcast-data"]
 INGESTION_GROUP = "ingestion"
@@ -244,9 +245,9 @@ def extract(
     name="search_index",
     specs=[
         table_spec(
-            search.SEARCH_PASSAGES,
+            SEARCH_PASSAGES,
             group=SEARCH_GROUP,
-            code_version=search.INDEX_VERSION,
+            code_version=INDEX_VERSION,
             kinds={"duckdb"},
             deps=[SEGMENTS.name, EPISODES.name, FEED_ITEMS.name],
         ).replace_attributes(key="search_index")  # the index, whose rows are search_passages
@@ -262,7 +263,7 @@ def search_index(
     after a refresh and nightly, not once per file (`podcast-assets search` says when stale).
     """
     with warehouse.writer() as con:
-        built = search.build_search_index(con)
+        built = build_search_index(con)
     context.log.info(
         f"indexed {built.passages} passages of {built.episodes} episodes in {built.seconds:.1f} s"
     )

@@ -1,7 +1,8 @@
 -- One row per search passage (see `search.SEARCH_PASSAGES`), from the transcripts of record.
 -- Segments of each transcript of record, numbered within speaker turns; segment r of a turn of
 -- n goes to window r // STRIDE and, when it opens that window, to the one before too.
--- The one parameter is the stride: segments from one passage's first to the next one's.
+-- Parameters: $stride, segments from one passage's first to the next one's; $only, the episode
+-- ids to build passages for (NULL: every transcript of record).
 WITH audio AS (
     SELECT e.episode_key, first(f.enclosure_url ORDER BY e.episode_id) AS enclosure_url
     FROM episodes e JOIN feed_items f ON f.guid = e.feed_guid
@@ -12,6 +13,7 @@ WITH audio AS (
         coalesce(lower(e.language) LIKE 'en%', false) AS english
     FROM episode_catalog c JOIN episodes e ON e.episode_id = c.record_episode_id
     LEFT JOIN audio a ON a.episode_key = c.episode_key
+    WHERE $only::VARCHAR[] IS NULL OR list_contains($only::VARCHAR[], c.record_episode_id)
 ), turns AS (
     SELECT *, sum(changed::INTEGER) OVER (PARTITION BY episode_id ORDER BY seq) AS turn FROM (
         SELECT *, speaker IS DISTINCT FROM lag(speaker) OVER e AS changed FROM segments
@@ -20,7 +22,7 @@ WITH audio AS (
     )
 ), placed AS (
     SELECT *, row_number() OVER (PARTITION BY episode_id, turn ORDER BY seq) - 1 AS r,
-        count(*) OVER (PARTITION BY episode_id, turn) AS n, ?::INTEGER AS s
+        count(*) OVER (PARTITION BY episode_id, turn) AS n, $stride::INTEGER AS s
     FROM turns
 ), windows AS (
     SELECT episode_id, min(seq) AS first_seq, max(seq) AS last_seq,
