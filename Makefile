@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)
 
-.PHONY: run test test-fast ui lint format bench bench-ui eval clean
+.PHONY: run test test-fast ui run-postgres ui-postgres pg-env lint format bench bench-ui eval clean
 
 # (Re)install when the project's dependencies change.
 $(STAMP): pyproject.toml
@@ -31,6 +31,23 @@ test-fast: $(STAMP)
 ## ui: the Dagster UI and daemon on this code location, with the instance `make run` records into
 ui: $(STAMP)
 	$(BIN)/podcast-assets ui -w workspace.yaml
+
+## run-postgres, ui-postgres: `make run` and `make ui` on the PostgreSQL instance
+## (instances/postgres/dagster.yaml), connecting to DAGSTER_PG_URL; see docs/operations.md.
+## Its event log batches asset events only with DAGSTER_EVENT_BATCH_SIZE set: 1000 unless given.
+run-postgres ui-postgres: export DAGSTER_HOME := $(CURDIR)/instances/postgres
+run-postgres ui-postgres: export DAGSTER_EVENT_BATCH_SIZE ?= 1000
+
+run-postgres: pg-env $(STAMP)
+	$(BIN)/podcast-assets refresh
+
+ui-postgres: pg-env $(STAMP)
+	$(BIN)/podcast-assets ui -w workspace.yaml
+
+pg-env:
+	@test -n "$$DAGSTER_PG_URL" || { \
+		echo "DAGSTER_PG_URL is not set: export DAGSTER_PG_URL=postgresql://USER:PASSWORD@HOST:5432/DB" \
+			"(an existing, empty database; see docs/operations.md)" >&2; exit 2; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check podcast_assets podcast_assets_tests benchmarks

@@ -55,14 +55,23 @@ SCHEDULE_TZ = Setting("PODCAST_SCHEDULE_TZ", "UTC", "time zone of the nightly sc
 EVENT_BATCH_SIZE = Setting(
     "DAGSTER_EVENT_BATCH_SIZE",
     "1000",
-    "asset events the instance's event log writes per transaction (read by Dagster itself)",
+    "asset events the instance's event log writes per transaction (read by Dagster itself; "
+    "the SQLite event log and `make run-postgres` / `make ui-postgres` set it when unset)",
 )
 DAGSTER_HOME = Setting(
     "DAGSTER_HOME",
     "",
-    "Dagster instance; its state goes to `.dagster/` (git-ignored)",
+    "Dagster instance; its state goes to `.dagster/` (git-ignored); "
+    "`$PWD/instances/postgres` for the PostgreSQL one",
     default_text="the repo root (set by `make`, and by the CLI when `dagster.yaml` is in the "
     "working directory)",
+)
+PG_URL = Setting(
+    "DAGSTER_PG_URL",
+    "",
+    "the PostgreSQL database of the instance in `instances/postgres/`, as "
+    "`postgresql://user:password@host:5432/db` (read by Dagster itself)",
+    default_text="none (needed only with that instance)",
 )
 SETTINGS = (
     RAW_DIR,
@@ -73,6 +82,7 @@ SETTINGS = (
     SCHEDULE_TZ,
     EVENT_BATCH_SIZE,
     DAGSTER_HOME,
+    PG_URL,
 )
 
 
