@@ -198,7 +198,7 @@ def _breakdown() -> None:
         totals["run_s"] += planned[-1].timestamp - first
         for step in instance.get_run_step_stats(run.run_id):
             seconds = (step.end_time or 0) - (step.start_time or 0)
-            if step.step_key in ("ingest", "extract"):
+            if step.step_key in ("ingest", "extract", "search_index"):
                 key = f"{step.step_key}_step_s"
                 totals[key] = totals.get(key, 0.0) + seconds
             else:
@@ -379,13 +379,14 @@ def _render(report: dict[str, Any]) -> str:
         )
     b = {"run_s": 0.0, "planned_events_s": 0.0, "checks_s": 0.0} | report["cold_breakdown"]
     run_rest = b["run_s"] - b["planned_events_s"] - b.get("ingest_step_s", 0)
-    run_rest -= b.get("extract_step_s", 0) + b["checks_s"]
+    run_rest -= b.get("extract_step_s", 0) + b.get("search_index_step_s", 0) + b["checks_s"]
     lines += [
         "",
         "cold refresh, where the time went (s): "
         f"outside runs (start, scan, plan) {b['outside_runs_s']:.1f}; "
         f"planned events {b['planned_events_s']:.1f}; ingest step {b.get('ingest_step_s', 0):.1f}; "
         f"extract step {b.get('extract_step_s', 0):.1f} (our pipeline bare {b['bare_nlp_s']:.1f}); "
+        f"search index {b.get('search_index_step_s', 0):.1f}; "
         f"checks {b['checks_s']:.1f}; rest of the runs {run_rest:.1f}",
         *(f"{name} (throughput ratio): {ratio:.1%}" for name, ratio in report["ratios"].items()),
         f"entity_leaderboard query (median of 7): {report['leaderboard_query_ms']} ms "

@@ -127,7 +127,10 @@ def test_instance_postgres_records_refresh_runs_in_postgres(pg, tmp_path, monkey
     con = pg.connect()
     try:
         with con.cursor() as cur:
-            cur.execute("SELECT run_id, status FROM runs ORDER BY create_timestamp")
+            cur.execute(
+                "SELECT run_id, status FROM runs WHERE pipeline_name = 'refresh_job' "
+                "ORDER BY create_timestamp"
+            )
             runs = cur.fetchall()
             cur.execute(
                 "SELECT count(*) FROM event_logs WHERE run_id = ANY(%s)", ([r[0] for r in runs],)
@@ -151,7 +154,7 @@ def test_instance_postgres_records_refresh_runs_in_postgres(pg, tmp_path, monkey
     monkeypatch.setenv("DAGSTER_PG_URL", pg.url)
     monkeypatch.chdir(tmp_path)
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        recorded = instance.get_runs()
+        recorded = instance.get_runs(filters=dg.RunsFilter(job_name="refresh_job"))
         assert {r.run_id for r in recorded} == {run_id for run_id, _ in runs}
         assert {r.tags.get(TRIGGER_TAG) for r in recorded} == {"cli"}
         assert sorted(instance.get_dynamic_partitions(EPISODE_PARTITIONS_NAME)) == partitions

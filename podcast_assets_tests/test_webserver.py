@@ -181,6 +181,7 @@ def test_webserver_serves_the_asset_graph(webserver):
         "feed_items",
         "mentions",
         "quotes",
+        "search_index",
         "segments",
         "shows",
         "topics",
@@ -196,9 +197,11 @@ def test_webserver_serves_the_asset_graph(webserver):
         "mentions": ["episodes", "segments"],
         "quotes": ["episodes", "segments"],
         "topics": ["episodes", "segments"],
+        "search_index": ["episodes", "feed_items", "segments"],
     }
     for key, node in nodes.items():
-        assert node["partitionDefinition"] == {"name": "episodes", "type": "DYNAMIC"}, key
+        partitions = None if key == "search_index" else {"name": "episodes", "type": "DYNAMIC"}
+        assert node["partitionDefinition"] == partitions, key
     assert {k: n["groupName"] for k, n in nodes.items()} == {
         "shows": "ingestion",
         "feed_items": "ingestion",
@@ -207,6 +210,7 @@ def test_webserver_serves_the_asset_graph(webserver):
         "mentions": "extraction",
         "quotes": "extraction",
         "topics": "extraction",
+        "search_index": "search",
     }
     checks = {
         k: sorted(c["name"] for c in n["assetChecksOrError"]["checks"]) for k, n in nodes.items()
@@ -218,5 +222,9 @@ def test_webserver_serves_the_asset_graph(webserver):
 def test_webserver_lists_the_sensor_schedule_and_jobs(webserver):
     [repo] = webserver.graphql(INSTIGATORS_QUERY)["repositoriesOrError"]["nodes"]
     assert [s["name"] for s in repo["sensors"]] == ["raw_files_sensor"]
-    assert repo["schedules"] == [{"name": "nightly_refresh_schedule", "cronSchedule": "0 2 * * *"}]
-    assert {"refresh_job", "extract_job", "prune_job"} <= {j["name"] for j in repo["jobs"]}
+    assert repo["schedules"] == [
+        {"name": "nightly_refresh_schedule", "cronSchedule": "0 2 * * *"},
+        {"name": "nightly_search_index_schedule", "cronSchedule": "0 3 * * *"},
+    ]
+    jobs = {"refresh_job", "extract_job", "search_index_job", "prune_job"}
+    assert jobs <= {j["name"] for j in repo["jobs"]}
