@@ -232,14 +232,16 @@ def search_command(
     target = settings.warehouse_path(warehouse_path)
     try:
         with warehouse.open_reader(target, settings.lock_timeout_s()) as con:
-            stale = search.stale_episodes(con)
+            stale = search.stale_ids(con)
             if stale is None:
                 raise search.SearchUnavailableError(
                     f"{target} has no search index yet: run `podcast-assets refresh` "
                     "(or materialize `search_passages` in the Dagster UI)"
                 )
             day = since.date() if since else None
-            hits = search.search(con, query, show=show, speaker=speaker, since=day, limit=limit)
+            hits = search.search(
+                con, query, show=show, speaker=speaker, since=day, limit=limit, stale=stale
+            )
     except (search.SearchUnavailableError, warehouse.WarehouseMissingError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(ExitCode.UNAVAILABLE)
@@ -248,7 +250,7 @@ def search_command(
         return
     if stale:
         click.echo(
-            f"note: {stale} transcript(s) changed since the index was built were searched "
+            f"note: {len(stale)} transcript(s) changed since the index was built were searched "
             "without it (slower per query); the nightly schedule rebuilds it",
             err=True,
         )

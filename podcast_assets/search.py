@@ -13,6 +13,7 @@ path `fts_extension_path()` prints, before any `SET enable_external_access`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -30,6 +31,7 @@ from podcast_assets.search_index import (
     SearchIndex,
     SearchUnavailableError,
     build_search_index,
+    clock_and_link,
     fill_sql,
     fts_extension_path,
     hit_columns,
@@ -78,12 +80,14 @@ def search(
     speaker: str | None = None,
     since: date | None = None,
     limit: int = 10,
+    stale: Sequence[str] | None = None,
 ) -> list[Hit]:
     """The best passages for `query`, best first, one per stretch of an episode's transcript.
 
     `show` and `speaker` match case-insensitive substrings; `since` keeps episodes published
     on or after that day (UTC; undated ones drop out). A query of no words, or of English stop
     words in English passages, finds [] rather than raising, as a search box expects.
+    `stale`: `stale_ids(con)`, when the caller has it already.
     """
     if limit < 1 or not query.strip():
         return []
@@ -97,16 +101,23 @@ def search(
     # Each kept hit hides at most its two neighbours, so 3 * limit candidates are enough.
     params = {"q": query, "show": show, "speaker": speaker, "since": since, "n": 3 * limit}
     # Changed since the build: their indexed passages are out of date, their new ones unindexed.
-    stale = stale_ids(con) or []
+    stale = list(stale_ids(con) or [] if stale is None else stale)
+    if stale:  # their passages, built once for both indexes
+        passages_sql = sqlfiles.load("search_passages").sql
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _search_tail AS {passages_sql}",
+            {"only": stale, "stride": STRIDE},
+        )
     found: list[_Candidate] = []
     for index, n in zip(INDEXES, docs, strict=True):
         rows = []
         if n:
             rows += con.execute(_candidates_sql(index), {**params, "skip": stale}).fetchall()
         if stale:
-            tail = {**params, "only": stale, "stride": STRIDE}
-            rows += con.execute(_tail_sql(index), tail).fetchall()
-        found.extend((Hit(*row[5:]), *row[:5]) for row in rows)
+            rows += con.execute(_tail_sql(index), params).fetchall()
+        found.extend((Hit(*row[6:]), *row[:6]) for row in rows)
+    if stale:
+        con.execute("DROP TABLE _search_tail")
     best = _collapse(found)[:limit]
     if not best:
         return []
@@ -125,33 +136,41 @@ def _at_first_match(
     """Each hit's time and link moved to its first segment that holds a query word: a passage
     starts up to two cues before the words, and a listener wants to land on them."""
     spans = [
-        {"i": i, "e": h.episode_id, "a": h.seq, "b": c[2], "terms": c[4], "stemmer": c[5]}
+        {
+            "i": i,
+            "e": h.episode_id,
+            "a": h.seq,
+            "b": c[2],
+            "terms": c[4],
+            "stemmer": c[5],
+            "audio": c[6],
+        }
         for i, (h, c) in enumerate(zip(hits, best, strict=True))
     ]
-    for i, seq, start in con.execute(_FIRST_MATCH_SQL, [spans]).fetchall():
-        hit = hits[i]
-        if seq == hit.seq or start is None:
-            continue
-        audio = hit.link.split("#t=")[0] if hit.link else None
-        secs = int(start)
-        clock = f"{secs // 3600:02d}:{secs % 3600 // 60:02d}:{secs % 60:02d}"
-        link = f"{audio}#t={secs}" if audio else None
-        hits[i] = replace(hit, seq=seq, start_seconds=start, timestamp=clock, link=link)
+    for i, seq, start, clock, link in con.execute(_FIRST_MATCH_SQL, [spans]).fetchall():
+        if seq != hits[i].seq and start is not None:
+            hits[i] = replace(hits[i], seq=seq, start_seconds=start, timestamp=clock, link=link)
     return hits
 
 
 # The first segment of each span whose words (tokenized and stemmed as the index does) hold
 # a query term, with its start.
-_FIRST_MATCH_SQL = f"""SELECT h.i, min(s.seq), arg_min(s.start_seconds, s.seq)
-FROM (SELECT unnest(?, recursive := true)) h
-JOIN segments s ON s.episode_id = h.e AND s.seq BETWEEN h.a AND h.b
-WHERE list_has_any(h.terms, list_transform(string_split_regex(regexp_replace(
-    lower(strip_accents(s.text)), {sql_literal(IGNORE)}, ' ', 'g'), '\\s+'),
-    lambda t: stem(t, h.stemmer)))
-GROUP BY h.i"""
+_FIRST_MATCH_SQL = f"""SELECT i, seq, start, {clock_and_link("start", "audio")},
+    {clock_and_link("start", "audio", link=True)}
+FROM (
+    SELECT h.i, any_value(h.audio) AS audio, min(s.seq) AS seq,
+        arg_min(s.start_seconds, s.seq) AS start
+    FROM (SELECT unnest(?, recursive := true)) h
+    JOIN segments s ON s.episode_id = h.e AND s.seq BETWEEN h.a AND h.b
+    WHERE list_has_any(h.terms, list_transform(string_split_regex(regexp_replace(
+        lower(strip_accents(s.text)), {sql_literal(IGNORE)}, ' ', 'g'), '\\s+'),
+        lambda t: stem(t, h.stemmer)))
+    GROUP BY h.i
+)"""
 
 
-_Candidate = tuple[Hit, int, int, str, list[str], str]  # + passage_id, last_seq, text, terms...
+# A hit with its passage_id, last_seq, text, query terms, stemmer and audio URL.
+_Candidate = tuple[Hit, int, int, str, list[str], str, str | None]
 
 
 def _collapse(found: list[_Candidate]) -> list[_Candidate]:
@@ -182,21 +201,21 @@ def _candidates_sql(index: SearchIndex) -> str:
             AND NOT list_contains($skip::VARCHAR[], episode_id)
         ORDER BY score DESC, passage_id LIMIT $n
     )
-    SELECT passage_id, last_seq, text, terms, stemmer, {hit_columns("''")}
+    SELECT passage_id, last_seq, text, terms, stemmer, enclosure_url, {hit_columns("''")}
     FROM scored, ({fill_sql(TERMS_SQL, index, "$q")})"""
 
 
 def _tail_sql(index: SearchIndex) -> str:
-    """The same for the `$only` episodes' passages, built and scored on the fly.
+    """The same for the passages of the episodes changed since the build (`_search_tail`),
+    scored on the fly.
 
     BM25 as the fts extension computes it (k = 1.2, b = 0.75), with the index's document
     frequencies and mean length, so these scores rank with the indexed ones. Ids negative:
     never an indexed passage's.
     """
-    passages = sqlfiles.load("search_passages").sql
     stem, schema = index.stemmer, index.schema
     return f"""WITH p AS (
-        SELECT * REPLACE (-passage_id AS passage_id) FROM ({passages})
+        SELECT * REPLACE (-passage_id AS passage_id) FROM _search_tail
         WHERE english = {index.english}
     ), toks AS (
         SELECT passage_id, stem(t, '{stem}') AS term FROM (
@@ -226,4 +245,5 @@ def _tail_sql(index: SearchIndex) -> str:
         WHERE {_FILTERS}
         ORDER BY s.score DESC, passage_id LIMIT $n
     )
-    SELECT passage_id, last_seq, text, terms, stemmer, {hit_columns("''")} FROM scored, q"""
+    SELECT passage_id, last_seq, text, terms, stemmer, enclosure_url, {hit_columns("''")}
+    FROM scored, q"""

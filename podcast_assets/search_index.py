@@ -235,11 +235,18 @@ SCORED_SQL = """SELECT *, '{stemmer}' AS stemmer FROM (
 
 def hit_columns(snippet: str) -> str:
     """What `search` and `search_segments` return, from a scored passage (the same SQL)."""
-    secs = "floor(start_seconds)::BIGINT"
     return f"""show_name, title, episode_id, first_seq AS seq, start_seconds,
-    CASE WHEN start_seconds IS NOT NULL THEN format('{{:02d}}:{{:02d}}:{{:02d}}',
-        {secs} // 3600, {secs} % 3600 // 60, {secs} % 60) END AS timestamp,
-    speaker, {snippet} AS snippet, score, enclosure_url || coalesce('#t=' || {secs}, '') AS link"""
+    {clock_and_link("start_seconds", "enclosure_url")}, speaker, {snippet} AS snippet, score,
+    {clock_and_link("start_seconds", "enclosure_url", link=True)}"""
+
+
+def clock_and_link(seconds: str, audio: str, *, link: bool = False) -> str:
+    """A hit's `timestamp` (hh:mm:ss), or with `link` its `link` (the audio at that second)."""
+    secs = f"floor({seconds})::BIGINT"
+    if link:
+        return f"{audio} || coalesce('#t=' || {secs}, '') AS link"
+    return f"""CASE WHEN {seconds} IS NOT NULL THEN format('{{:02d}}:{{:02d}}:{{:02d}}',
+        {secs} // 3600, {secs} % 3600 // 60, {secs} % 60) END AS timestamp"""
 
 
 def fill_sql(template: str, index: SearchIndex, q: str) -> str:
