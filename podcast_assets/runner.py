@@ -20,6 +20,7 @@ from pathlib import Path
 import dagster as dg
 
 from podcast_assets import search_index, settings, steps, warehouse
+from podcast_assets.defs.jobs import search_index_job
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.defs.recovery import Recovery, wait_for_writer_slot
 from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
@@ -30,7 +31,6 @@ from podcast_assets.planning import Batch, RefreshPlan, plan_batches
 from podcast_assets.preflight import RefreshSummary, plan_from
 from podcast_assets.rawfiles import Refusal, scan_raw_dir
 
-SEARCH_INDEX_JOB = "search_index_job"
 # The summary reports every failure with its cause; the run's full log is in the instance (UI).
 _QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
@@ -174,7 +174,7 @@ class _BatchRunner:
         if reason is None:
             return
         self.echo(f"run: search_index ({reason})")
-        result = self.defs.resolve_job_def(SEARCH_INDEX_JOB).execute_in_process(
+        result = self.defs.resolve_job_def(search_index_job.name).execute_in_process(
             instance=self.instance,
             resources={
                 "warehouse": WarehouseResource(
