@@ -57,7 +57,7 @@ def refresh(raw_dir: Path | None, warehouse_path: Path | None, skip_search_index
     target = settings.warehouse_path(warehouse_path)
     if not raw.is_dir():
         raise click.UsageError(f"raw directory {raw} does not exist")
-    click.echo(f"refreshing {target} from {raw}")
+    click.echo(f"refreshing {warehouse.display(target)} from {raw}")
     try:
         # Nothing changed: answered without importing Dagster or spaCy (seconds of imports).
         summary = preflight.settled(
@@ -235,8 +235,8 @@ def search_command(
             stale = search.stale_ids(con)
             if stale is None:
                 raise search.SearchUnavailableError(
-                    f"{target} has no search index yet: run `podcast-assets refresh` "
-                    "(or materialize `search_passages` in the Dagster UI)"
+                    f"{warehouse.display(target)} has no search index yet: run "
+                    "`podcast-assets refresh` (or materialize `search_passages` in the Dagster UI)"
                 )
             day = since.date() if since else None
             hits = search.search(

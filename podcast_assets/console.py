@@ -10,11 +10,11 @@ import dataclasses
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import click
 
+from podcast_assets import settings
 from podcast_assets.failures import ExitCode, classify_exception, describe_exception
 from podcast_assets.search import Hit
 
@@ -22,9 +22,10 @@ FORMATS = ("table", "csv", "json")
 warehouse_option = click.option(
     "--warehouse",
     "warehouse_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    # Not a click.Path: a `ducklake:postgres:postgresql://...` target is not a file path.
+    callback=lambda _ctx, _param, value: settings.warehouse_path(value) if value else None,
     default=None,
-    help="DuckDB file [$PODCAST_WAREHOUSE or data/warehouse.duckdb].",
+    help="DuckDB file, or ducklake:postgres:... [$PODCAST_WAREHOUSE or data/warehouse.duckdb].",
 )
 
 

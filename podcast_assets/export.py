@@ -32,6 +32,7 @@ import duckdb
 
 from podcast_assets import warehouse
 from podcast_assets.schema import EPISODES, TABLES, Table
+from podcast_assets.settings import WarehouseTarget
 from podcast_assets.sqlfiles import sql_literal
 
 MANIFEST = "_manifest.json"
@@ -87,7 +88,7 @@ def export_parquet(
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        counts = _write(Path(warehouse_path), staging, lock_timeout_s)
+        counts = _write(warehouse_path, staging, lock_timeout_s)
         _swap(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -95,11 +96,13 @@ def export_parquet(
     return counts
 
 
-def _write(warehouse_path: Path, staging: Path, lock_timeout_s: float) -> dict[str, int]:
+def _write(warehouse_path: WarehouseTarget, staging: Path, lock_timeout_s: float) -> dict[str, int]:
     """Every table and the manifest into `staging`, from one read-only snapshot."""
     counts: dict[str, int] = {}
     partitions: dict[str, str | None] = {}
-    with warehouse.open_reader(warehouse_path, lock_timeout_s) as con:
+    with warehouse.open_reader(warehouse_path, lock_timeout_s) as con, warehouse.transaction(con):
+        # One transaction: a lake's other writers may commit meanwhile, and every table must
+        # come from the same snapshot (a file's reader shuts writers out anyway).
         for spec in plan():
             name = spec.table.name
             target = staging / name

@@ -86,6 +86,23 @@ _RULES: tuple[tuple[str, Cause], ...] = (
         ),
     ),
     ("conflicting lock", _LOCKED),
+    (
+        "warehouseconflicterror",
+        Cause(
+            ExitCode.UNAVAILABLE,
+            "lake commit conflicts",
+            "run fewer concurrent refreshes, or raise PODCAST_LOCK_TIMEOUT; refresh again to "
+            "redo what was not written",
+        ),
+    ),
+    (
+        "lakeunavailableerror",
+        Cause(
+            ExitCode.UNAVAILABLE,
+            "lake unavailable",
+            "check that the lake's PostgreSQL catalog is up and PODCAST_WAREHOUSE points at it",
+        ),
+    ),
     ("poolbusyerror", Cause(ExitCode.UNAVAILABLE, "warehouse busy")),
     ("read-only file system", _READ_ONLY),
     ("permission denied", _DENIED),

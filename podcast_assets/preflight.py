@@ -21,6 +21,7 @@ from podcast_assets.failures import INTERRUPTED, Cause, ExitCode
 from podcast_assets.models import RawFile
 from podcast_assets.planning import RefreshPlan, plan_refresh
 from podcast_assets.rawfiles import scan_raw_dir
+from podcast_assets.settings import WarehouseTarget
 
 
 @dataclass
@@ -97,7 +98,11 @@ def plan_from(con: duckdb.DuckDBPyConnection, files: Sequence[RawFile]) -> Refre
 
 
 def settled(
-    raw_dir: Path, warehouse_path: Path, lock_timeout_s: float, *, search_index: bool = True
+    raw_dir: Path,
+    warehouse_path: WarehouseTarget,
+    lock_timeout_s: float,
+    *,
+    search_index: bool = True,
 ) -> RefreshSummary | None:
     """The summary of a refresh with nothing to do, or None when there is something to do.
 
@@ -108,7 +113,7 @@ def settled(
     them was registered when it was first planned.
     """
     started = time.monotonic()
-    if not warehouse_path.is_file():
+    if not warehouse.exists(warehouse_path):
         return None
     files, refusals = scan_raw_dir(raw_dir)
     if refusals:

@@ -23,6 +23,7 @@ from typing import Any, Final
 import duckdb
 
 from podcast_assets import search, warehouse
+from podcast_assets.sqlfiles import sql_literal
 
 ST = duckdb.StatementType
 
@@ -117,20 +118,27 @@ def open_query_connection(
     file, load an extension or change a setting. Lock waits and a missing file behave as for
     every reader (`WarehouseLockedError`, `WarehouseMissingError`).
     """
-    with warehouse.open_reader(path, lock_timeout_s) as con:
+    with warehouse.open_reader(path, lock_timeout_s, private=True) as con:
         # The fts extension first, so that `search_segments(...)` works; then the seal, which
         # DuckDB lets a session tighten but never loosen.
         with contextlib.suppress(search.SearchUnavailableError):
             search.load_fts(con)
+        if warehouse.is_lake(path):
+            # A lake's tables are Parquet files: the one folder the seal still lets it read.
+            data = warehouse.lake_location(path).data_path
+            con.execute(f"SET allowed_directories = [{sql_literal(data)}]")
         for setting, value in QUERY_CONFIG.items():
             con.execute(f"SET {setting} = {str(value).lower()}")
         # Never run user SQL on a connection that is not sealed, whatever opened it.
         sealed = con.execute(
             "SELECT current_setting('enable_external_access'), "
-            "current_setting('lock_configuration'), current_setting('access_mode')"
+            "current_setting('lock_configuration'), readonly FROM duckdb_databases() "
+            "WHERE database_name = current_database()"
         ).fetchall()
-        if sealed != [(False, True, "read_only")]:
-            raise RuntimeError(f"query connection to {path} is not sealed: {sealed}")
+        if sealed != [(False, True, True)]:
+            raise RuntimeError(
+                f"query connection to {warehouse.display(path)} is not sealed: {sealed}"
+            )
         yield con
 
 

@@ -30,6 +30,7 @@ from podcast_assets.models import RawFile
 from podcast_assets.planning import Batch, RefreshPlan, plan_batches
 from podcast_assets.preflight import RefreshSummary, plan_from
 from podcast_assets.rawfiles import Refusal, scan_raw_dir
+from podcast_assets.settings import WarehouseTarget
 
 # The summary reports every failure with its cause; the run's full log is in the instance (UI).
 _QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -77,7 +78,7 @@ def _instance_creation_lock(home: Path) -> Iterator[None]:
 def run_refresh(
     defs: dg.Definitions,
     raw_dir: Path,
-    warehouse_path: Path,
+    warehouse_path: WarehouseTarget,
     instance: dg.DagsterInstance,
     *,
     lock_timeout_s: float = warehouse.DEFAULT_LOCK_TIMEOUT_S,
@@ -132,7 +133,7 @@ class _BatchRunner:
     defs: dg.Definitions
     instance: dg.DagsterInstance
     raw_dir: Path
-    warehouse_path: Path
+    warehouse_path: WarehouseTarget
     lock_timeout_s: float
     echo: Callable[[str], None]
     summary: RefreshSummary
@@ -169,6 +170,9 @@ class _BatchRunner:
     def rebuild_search_index(self, plan: RefreshPlan) -> None:
         """Run `search_index_job` when `search_index.rebuild_reason` says so; a few changed
         transcripts are searched without the index until the nightly rebuild."""
+        if warehouse.is_lake(self.warehouse_path):
+            self.summary.search_index = "not available on a DuckLake warehouse"
+            return
         with warehouse.open_reader(self.warehouse_path, self.lock_timeout_s) as con:
             reason = search_index.rebuild_reason(con)
         if reason is None:
@@ -200,7 +204,10 @@ class _BatchRunner:
 
 
 def _follow_up(
-    plan: RefreshPlan, files: Sequence[RawFile], warehouse_path: Path, lock_timeout_s: float
+    plan: RefreshPlan,
+    files: Sequence[RawFile],
+    warehouse_path: WarehouseTarget,
+    lock_timeout_s: float,
 ) -> RefreshPlan:
     """The partitions that a feed written by this refresh marked stale.
 
@@ -217,7 +224,7 @@ def _plan_and_prune(
     summary: RefreshSummary,
     files: Sequence[RawFile],
     refusals: Sequence[Refusal],
-    warehouse_path: Path,
+    warehouse_path: WarehouseTarget,
     lock_timeout_s: float,
 ) -> RefreshPlan:
     """Plan from the warehouse; prune removed files and record refusals, in one connection."""
@@ -251,7 +258,10 @@ def _recovered_lines(recovery: Recovery) -> list[str]:
 
 
 def _read_back(
-    summary: RefreshSummary, plan: RefreshPlan, warehouse_path: Path, lock_timeout_s: float
+    summary: RefreshSummary,
+    plan: RefreshPlan,
+    warehouse_path: WarehouseTarget,
+    lock_timeout_s: float,
 ) -> None:
     """Which planned partitions the warehouse now holds at the current bytes and code."""
     if not (plan.to_ingest or plan.to_extract_only):
@@ -299,7 +309,7 @@ def _execute(
     batch: Batch,
     instance: dg.DagsterInstance,
     raw_dir: Path,
-    warehouse_path: Path,
+    warehouse_path: WarehouseTarget,
     lock_timeout_s: float,
 ) -> dg.ExecuteInProcessResult:
     return defs.resolve_job_def(job_name(batch)).execute_in_process(
@@ -321,7 +331,7 @@ def _record_failure(
     result: dg.ExecuteInProcessResult,
     keys: Sequence[str],
     plan: RefreshPlan,
-    warehouse_path: Path,
+    warehouse_path: WarehouseTarget,
     lock_timeout_s: float,
 ) -> None:
     """Rejections are expected failures; anything else is a failed run, with its real cause."""

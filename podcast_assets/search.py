@@ -31,6 +31,7 @@ from podcast_assets.search_index import (
     SearchIndex,
     SearchUnavailableError,
     build_search_index,
+    check_supported,
     clock_and_link,
     fill_sql,
     fts_extension_path,
@@ -91,6 +92,7 @@ def search(
     """
     if limit < 1 or not query.strip():
         return []
+    check_supported(con)
     load_fts(con)
     # An index's fixed cost is ~10 ms even when empty (most warehouses are all English).
     sizes = ", ".join(f"(SELECT max(num_docs) FROM {i.schema}.stats)" for i in INDEXES)

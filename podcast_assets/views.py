@@ -217,14 +217,15 @@ VIEWS: tuple[View, ...] = (
 )
 
 
-def view_ddl() -> list[str]:
+def view_ddl(*, column_comments: bool = True) -> list[str]:
     """CREATE OR REPLACE and COMMENT statements for every view, in dependency order."""
     statements: list[str] = []
     for view in VIEWS:
         statements.append(f"CREATE OR REPLACE VIEW {view.name} AS {view.sql.strip()}")
         statements.append(f"COMMENT ON VIEW {view.name} IS {sql_literal(view.grain)}")
-        statements.extend(
-            f"COMMENT ON COLUMN {view.name}.{column} IS {sql_literal(meaning)}"
-            for column, meaning in view.columns
-        )
+        if column_comments:
+            statements.extend(
+                f"COMMENT ON COLUMN {view.name}.{column} IS {sql_literal(meaning)}"
+                for column, meaning in view.columns
+            )
     return statements

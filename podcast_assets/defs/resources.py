@@ -33,7 +33,7 @@ class WarehouseResource(dg.ConfigurableResource):
     )
 
     @property
-    def file(self) -> Path:
+    def file(self) -> settings.WarehouseTarget:
         return settings.warehouse_path(self.path)
 
     @property

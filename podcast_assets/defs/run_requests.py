@@ -20,6 +20,7 @@ from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.defs.recovery import recover_dead_runs
 from podcast_assets.planning import Batch, BatchKind, TickPlan, plan_refresh, plan_tick
 from podcast_assets.rawfiles import episode_id_for, scan_raw_dir
+from podcast_assets.settings import WarehouseTarget
 from podcast_assets.warehouse import (
     WarehouseMissingError,
     open_reader,
@@ -58,7 +59,7 @@ def batch_tags(batch: Batch) -> dict[str, str]:
 
 def plan_from_world(
     raw_dir: Path,
-    warehouse_path: Path,
+    warehouse_path: WarehouseTarget,
     instance: dg.DagsterInstance,
     *,
     lock_timeout_s: float,

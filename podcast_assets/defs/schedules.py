@@ -14,7 +14,7 @@ from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
 from podcast_assets.defs.run_requests import plan_from_world, run_requests
 from podcast_assets.defs.sensors import MAX_TICK_LOCK_WAIT_S
-from podcast_assets.warehouse import WarehouseLockedError
+from podcast_assets.warehouse import WarehouseLockedError, display, exists
 
 DEFAULT_CRON = "0 2 * * *"
 
@@ -96,13 +96,15 @@ def build_nightly_search_index_schedule(
     def nightly_search_index_schedule(
         context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource
     ) -> dg.RunRequest | dg.SkipReason:
-        if not warehouse.file.is_file():
-            return dg.SkipReason(f"no warehouse at {warehouse.file} yet; nothing to index")
+        if not exists(warehouse.file):
+            return dg.SkipReason(f"no warehouse at {display(warehouse.file)} yet; nothing to index")
         try:
             with warehouse.reader() as con:
                 stale = search.stale_episodes(con)
         except WarehouseLockedError as exc:
             return dg.SkipReason(f"warehouse locked by another process; skipped tonight: {exc}")
+        except search.SearchUnavailableError as exc:
+            return dg.SkipReason(str(exc))
         if stale == 0:
             return dg.SkipReason("the search index is current: no transcript changed since")
         why = "never built" if stale is None else f"{stale} transcript(s) changed"

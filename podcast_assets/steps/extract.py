@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 from spacy.language import Language
@@ -27,6 +26,7 @@ from podcast_assets.extraction.aliases import NameCount, gazetteer_keys, resolve
 from podcast_assets.extraction.gazetteer import Gazetteer, load_gazetteer
 from podcast_assets.models import SourceFormat, Step
 from podcast_assets.schema import ENTITY_ALIASES, MENTIONS, QUOTES, TOPICS
+from podcast_assets.settings import WarehouseTarget
 
 STEP = Step.EXTRACT
 CODE_VERSION = EXTRACTOR_VERSION
@@ -47,7 +47,7 @@ class ExtractReport:
 
 
 def extract_partitions(
-    warehouse_path: Path,
+    warehouse_path: WarehouseTarget,
     episode_ids: Sequence[str],
     nlp: Language,
     *,
@@ -108,7 +108,7 @@ def rebuild_entity_aliases(
 class _ExtractRun:
     """One call's state: what was read, what is queued for writing, what to report."""
 
-    warehouse_path: Path
+    warehouse_path: WarehouseTarget
     episode_ids: Sequence[str]
     writer: warehouse.BatchWriter
     lock_timeout_s: float

@@ -28,6 +28,7 @@ from podcast_assets.models import ParsedEpisode, RawFile, SourceFormat, Step
 from podcast_assets.parsing import Feed, ParseError, looks_like_feed, parse_bytes
 from podcast_assets.rawfiles import read_raw_file, read_raw_head, sha256_file
 from podcast_assets.schema import EPISODES, FEED_ITEMS, SEGMENTS, SHOWS
+from podcast_assets.settings import WarehouseTarget
 
 STEP = Step.INGEST
 CODE_VERSION = INGEST_VERSION
@@ -209,7 +210,7 @@ def _metadata(parsed: ParsedEpisode, item: ItemMetadata | None) -> dict[str, Any
 
 
 def ingest_files(
-    warehouse_path: Path,
+    warehouse_path: WarehouseTarget,
     files: Sequence[tuple[str, Path]],
     *,
     lock_timeout_s: float = warehouse.DEFAULT_LOCK_TIMEOUT_S,
@@ -264,7 +265,7 @@ def ingest_files(
 class _IngestRun:
     """One call's reads, rejections and counts."""
 
-    warehouse_path: Path
+    warehouse_path: WarehouseTarget
     lock_timeout_s: float
     total: int
     on_progress: Callable[[int, int], None] | None

@@ -1,6 +1,6 @@
-"""All reads and writes of the DuckDB warehouse file.
+"""All reads and writes of the warehouse: a DuckDB file, or a DuckLake (`lake`).
 
-Concurrency design: DuckDB lets one process write a file, or many read it, never both. So
+Concurrency design, file: DuckDB lets one process write a file, or many read it, never both. So
 writers hold the file only for the few milliseconds of one transaction (the NLP happens
 before the connection opens) and readers open it read-only for one query; each side retries
 with backoff while the other holds the lock, up to a bounded wait, then fails with a message
@@ -8,7 +8,12 @@ naming the cause. Every partition write is one transaction (delete the partition
 bulk-insert the new ones from Arrow, record the partition's state), so a reader or a crash
 sees the old rows or the new ones, never a mix.
 
-One module per job: `connection` (opening the file, lock waits, errors), `ddl` (schema,
+Lake: a catalog in PostgreSQL takes many writers and readers at once, with snapshot isolation;
+the same transactions apply, and a commit that conflicts with another writer's (conflicts are
+per table, so two runs on different partitions can collide) is redone with backoff.
+
+One module per job: `connection` (opening either backend, lock waits, conflicts, errors),
+`lake` (attaching a DuckLake), `extensions` (packaged DuckDB extensions), `ddl` (schema,
 comments, views, transactions), `writes` and `reads`. Import from this package; the split is
 an implementation detail.
 """
@@ -16,13 +21,20 @@ an implementation detail.
 from podcast_assets.models import PartitionState
 from podcast_assets.warehouse.connection import (
     DEFAULT_LOCK_TIMEOUT_S,
+    WarehouseConflictError,
     WarehouseLockedError,
     WarehouseMissingError,
     WarehouseVersionError,
+    display,
+    exists,
+    is_lake,
+    lake_location,
     open_reader,
     open_writer,
+    retry_conflicts,
 )
 from podcast_assets.warehouse.ddl import ensure_schema, schema_ddl, transaction
+from podcast_assets.warehouse.lake import LakeUnavailableError
 from podcast_assets.warehouse.reads import (
     describe,
     episode_keys_by_content,
@@ -47,15 +59,21 @@ from podcast_assets.warehouse.writes import (
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT_S",
     "BatchWriter",
+    "LakeUnavailableError",
     "PartitionState",
     "PartitionWrite",
+    "WarehouseConflictError",
     "WarehouseLockedError",
     "WarehouseMissingError",
     "WarehouseVersionError",
     "clear_rejections",
     "describe",
+    "display",
     "ensure_schema",
     "episode_keys_by_content",
+    "exists",
+    "is_lake",
+    "lake_location",
     "load_episodes",
     "load_feed_items",
     "load_segments",
@@ -69,6 +87,7 @@ __all__ = [
     "remove_partitions",
     "replace_partitions",
     "replace_table",
+    "retry_conflicts",
     "schema_ddl",
     "transaction",
 ]

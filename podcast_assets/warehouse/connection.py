@@ -1,19 +1,26 @@
-"""Opening the warehouse file: one writer or many readers, with bounded, audible waits."""
+"""Opening the warehouse: a DuckDB file (one writer or many readers, with bounded, audible
+waits) or a DuckLake (many of both; a commit that conflicts with another writer's is retried)."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import random
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import duckdb
 
 from podcast_assets import settings
+from podcast_assets.settings import WarehouseTarget
+from podcast_assets.warehouse import lake
 from podcast_assets.warehouse.ddl import ensure_schema
+
+T = TypeVar("T")
+P = ParamSpec("P")
 
 DEFAULT_LOCK_TIMEOUT_S = float(settings.LOCK_TIMEOUT.default)
 _MAX_RETRY_DELAY_S = 0.1
@@ -34,11 +41,55 @@ class WarehouseMissingError(FileNotFoundError):
     """A read was asked of a warehouse that no refresh has created yet."""
 
 
+class WarehouseConflictError(RuntimeError):
+    """Other writers of a lake kept committing to the same tables until we gave up."""
+
+
+def display(target: WarehouseTarget) -> str:
+    """How messages name the warehouse: the file, or the lake with its password masked."""
+    return lake_location(target).display if is_lake(target) else str(target)
+
+
+def lake_location(target: WarehouseTarget) -> lake.Lake:
+    """A `ducklake:` target with its data path ($PODCAST_LAKE_DATA)."""
+    return lake.parse(str(target), settings.lake_data())
+
+
+def is_lake(target: WarehouseTarget) -> bool:
+    return lake.is_lake(target)
+
+
+def exists(target: WarehouseTarget) -> bool:
+    """Whether a refresh has created the warehouse (for a lake: its catalog has our schema)."""
+    if not is_lake(target):
+        return Path(target).is_file()
+    try:
+        with open_reader(target) as con:
+            return bool(con.execute(_HAS_SCHEMA).fetchall()[0][0])
+    except (WarehouseMissingError, lake.LakeUnavailableError):
+        return False
+
+
+_HAS_SCHEMA = (
+    "SELECT count(*) > 0 FROM duckdb_tables() "
+    "WHERE database_name = current_database() AND table_name = 'schema_info'"
+)
+
+
 @contextlib.contextmanager
 def open_writer(
-    path: str | Path, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+    path: WarehouseTarget, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection with the schema in place, held only for the `with` block."""
+    if is_lake(path):
+        con = lake.connect(lake_location(path), read_only=False)
+        try:
+            # Every writer process may be the first: creating the schema can conflict too.
+            retry_conflicts(lambda: ensure_schema(con), "creating the schema", lock_timeout_s)
+            yield con
+        finally:
+            con.close()
+        return
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = _connect(str(path), read_only=False, lock_timeout_s=lock_timeout_s)
     try:
@@ -50,15 +101,32 @@ def open_writer(
 
 @contextlib.contextmanager
 def open_reader(
-    path: str | Path,
+    path: WarehouseTarget,
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
     *,
     config: Mapping[str, Any] | None = None,
+    private: bool = False,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection: a stray DELETE fails instead of writing.
 
-    `config` adds DuckDB settings at connect time (ad hoc queries lock external access off).
+    `config` adds DuckDB settings at connect time (ad hoc queries lock external access off);
+    `private` gives a lake reader an instance of its own, whose settings it may change.
     """
+    if is_lake(path):
+        where = lake_location(path)
+        try:
+            con = lake.connect(where, read_only=True, shared=not private)
+        except lake.LakeUnavailableError as exc:
+            if "not initialized" not in str(exc).lower() and "does not exist" not in str(exc):
+                raise
+            raise WarehouseMissingError(
+                f"no warehouse in {where.display} yet: run `podcast-assets refresh` first"
+            ) from exc
+        try:
+            yield con
+        finally:
+            con.close()
+        return
     if not Path(path).exists():
         raise WarehouseMissingError(
             f"no warehouse at {path}: run `podcast-assets refresh` (or `make run`) first"
@@ -124,3 +192,48 @@ def _connect(
             # fixed schedule would let a polling reader starve a writer (or the reverse).
             time.sleep(delay * random.uniform(0.5, 1.5))
             delay = min(delay * 2, _MAX_RETRY_DELAY_S)
+
+
+_CONFLICT_MARKERS = ("transaction conflict", "conflict on", "write-write conflict")
+_MAX_CONFLICT_DELAY_S = 2.0
+
+
+def retry_conflicts(write: Callable[[], T], what: str, timeout_s: float) -> T:
+    """Run `write` (one whole transaction), again after a commit conflict, for up to `timeout_s`.
+
+    A lake detects conflicts per table, not per partition: two runs replacing different
+    episodes' rows can collide, and the later commit fails having changed nothing. Redoing it
+    is safe because `write` holds its own rows. Waits double from 50 ms up to 2 s, jittered so
+    that colliding writers do not collide again in step; the file backend never conflicts.
+    """
+    started = time.monotonic()
+    delay, attempts = 0.05, 1
+    while True:
+        try:
+            return write()
+        except duckdb.TransactionException as exc:
+            if not any(marker in str(exc).lower() for marker in _CONFLICT_MARKERS):
+                raise
+            waited = time.monotonic() - started
+            if waited + delay > timeout_s:
+                raise WarehouseConflictError(
+                    f"gave up {what} after {attempts} attempts in {waited:.1f} s: other writers "
+                    f"kept committing to the same tables ({str(exc).splitlines()[-1]}). Run fewer "
+                    "concurrent refreshes, or raise PODCAST_LOCK_TIMEOUT."
+                ) from exc
+            _log.info("commit conflict %s (attempt %d), retrying: %s", what, attempts, exc)
+            time.sleep(delay * random.uniform(0.5, 1.5))
+            delay, attempts = min(delay * 2, _MAX_CONFLICT_DELAY_S), attempts + 1
+
+
+def conflict_retried(what: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    """Make a write function (its own transaction, never called inside one) retry conflicts."""
+
+    def decorate(write: Callable[P, T]) -> Callable[P, T]:
+        @functools.wraps(write)
+        def retried(*args: P.args, **kwargs: P.kwargs) -> T:
+            return retry_conflicts(lambda: write(*args, **kwargs), what, settings.lock_timeout_s())
+
+        return retried
+
+    return decorate

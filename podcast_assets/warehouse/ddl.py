@@ -14,11 +14,23 @@ from podcast_assets.schema import TABLES, Table
 from podcast_assets.sqlfiles import sql_literal
 
 
-def schema_ddl() -> list[str]:
-    """DDL for every table, its comments and the analysis views, in order."""
+def schema_ddl(*, lake: bool = False) -> list[str]:
+    """DDL for every table, its comments and the analysis views, in order.
+
+    A DuckLake catalog keeps comments on tables, views and table columns but not on view
+    columns; there `describe()` takes those from the declarations instead.
+    """
     statements = [sql for table in TABLES for sql in table_ddl(table)]
-    statements.extend(views.view_ddl())
+    statements.extend(views.view_ddl(column_comments=not lake))
     return statements
+
+
+def is_lake(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the connection's default catalog is a DuckLake (the other backend)."""
+    rows = con.execute(
+        "SELECT type FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    return bool(rows) and rows[0][0] == "ducklake"
 
 
 def table_ddl(table: Table, create: str = "CREATE TABLE IF NOT EXISTS") -> list[str]:
@@ -51,7 +63,11 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         raise
 
 
-_SCHEMA_HASH = hashlib.sha256("\n".join(schema_ddl()).encode()).hexdigest()[:16]
+def _schema_hash(lake: bool) -> str:
+    return hashlib.sha256("\n".join(schema_ddl(lake=lake)).encode()).hexdigest()[:16]
+
+
+_SCHEMA_HASHES = {lake: _schema_hash(lake) for lake in (False, True)}
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -59,15 +75,18 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_info (schema_hash VARCHAR, applied_at TIMESTAMPTZ)"
     )
+    lake = is_lake(con)
     current = con.execute("SELECT schema_hash FROM schema_info").fetchall()
-    if current and current[0][0] == _SCHEMA_HASH:
+    if current and current[0][0] == _SCHEMA_HASHES[lake]:
         return
     with transaction(con):
         _add_missing_columns(con)
-        for statement in schema_ddl():
+        for statement in schema_ddl(lake=lake):
             con.execute(statement)
         con.execute("DELETE FROM schema_info")
-        con.execute("INSERT INTO schema_info VALUES (?, ?)", [_SCHEMA_HASH, datetime.now(UTC)])
+        con.execute(
+            "INSERT INTO schema_info VALUES (?, ?)", [_SCHEMA_HASHES[lake], datetime.now(UTC)]
+        )
         con.execute(
             "COMMENT ON TABLE schema_info IS 'One row: the hash of the schema this file has.'"
         )
@@ -81,7 +100,8 @@ def _add_missing_columns(con: duckdb.DuckDBPyConnection) -> None:
     """
     existing: dict[str, set[str]] = {}
     for table, column in con.execute(
-        "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main'"
+        "SELECT table_name, column_name FROM duckdb_columns() "
+        "WHERE schema_name = 'main' AND database_name = current_database()"
     ).fetchall():
         existing.setdefault(table, set()).add(column)
     for table in TABLES:

@@ -8,8 +8,9 @@ from typing import Any
 
 import duckdb
 
-from podcast_assets import sqlfiles
+from podcast_assets import sqlfiles, views
 from podcast_assets.models import PartitionState, Segment
+from podcast_assets.warehouse import ddl
 
 
 def partition_states(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, PartitionState]]:
@@ -106,8 +107,11 @@ def describe(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str]]:
     Each table or view first gets a row with an empty column whose comment is its grain.
     """
     rows = con.execute(sqlfiles.load("describe").sql).fetchall()
+    # A lake's catalog has no comments on view columns: those come from the declarations.
+    declared = {(v.name, column): meaning for v in views.VIEWS for column, meaning in v.columns}
     return [
-        (str(name), str(column), str(kind), str(comment)) for name, column, kind, comment in rows
+        (str(name), str(column), str(kind), str(comment) or declared.get((name, column), ""))
+        for name, column, kind, comment in rows
     ]
 
 
@@ -122,7 +126,12 @@ def mention_name_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str |
 
 
 def storage_bytes(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> int | None:
-    """Bytes of the blocks these tables occupy after a checkpoint; None if unmeasurable."""
+    """Bytes of the blocks these tables occupy after a checkpoint; None if unmeasurable.
+
+    In a lake: the bytes of their live Parquet data and delete files.
+    """
+    if ddl.is_lake(con):
+        return _lake_bytes(con, tables)
     scans = " UNION ALL ".join(
         f"SELECT block_id FROM pragma_storage_info({sqlfiles.sql_literal(t)})" for t in tables
     )
@@ -133,3 +142,16 @@ def storage_bytes(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> int 
     except duckdb.Error:  # another transaction of this database blocks the checkpoint
         return None
     return int(blocks) * int(size)
+
+
+def _lake_bytes(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> int | None:
+    scans = " UNION ALL ".join(
+        "SELECT data_file_size_bytes + coalesce(delete_file_size_bytes, 0) AS size "
+        f"FROM ducklake_list_files(current_database(), {sqlfiles.sql_literal(t)})"
+        for t in tables
+    )
+    try:
+        (size,) = con.execute(f"SELECT sum(size) FROM ({scans})").fetchall()[0]
+    except duckdb.Error:
+        return None
+    return int(size or 0)

@@ -22,7 +22,11 @@ from podcast_assets.schema import (
     REMOVALS,
     Table,
 )
-from podcast_assets.warehouse.connection import DEFAULT_LOCK_TIMEOUT_S, open_writer
+from podcast_assets.warehouse.connection import (
+    DEFAULT_LOCK_TIMEOUT_S,
+    conflict_retried,
+    open_writer,
+)
 from podcast_assets.warehouse.ddl import transaction
 
 
@@ -39,6 +43,7 @@ OnWrite = Callable[[duckdb.DuckDBPyConnection, Sequence[PartitionWrite]], None]
 """Runs inside a write's transaction, after its rows are in: what else must change with them."""
 
 
+@conflict_retried("replacing partitions")
 def replace_partitions(
     con: duckdb.DuckDBPyConnection,
     step: str,
@@ -87,6 +92,7 @@ def replace_partitions(
     return inserted
 
 
+@conflict_retried("marking partitions stale")
 def mark_stale(con: duckdb.DuckDBPyConnection, step: str, episode_ids: Sequence[str]) -> int:
     """Make the planner redo `step` for these partitions (their inputs changed elsewhere)."""
     if not episode_ids:
@@ -152,6 +158,7 @@ class BatchWriter:
         self._pending.clear()
 
 
+@conflict_retried("recording a rejection")
 def record_rejection(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -178,6 +185,7 @@ def record_rejection(
         )
 
 
+@conflict_retried("clearing rejections")
 def clear_rejections(con: duckdb.DuckDBPyConnection, keep_files: Iterable[str]) -> int:
     """Forget rejections of files that are no longer in the raw directory."""
     keep = list(keep_files)
@@ -186,6 +194,7 @@ def clear_rejections(con: duckdb.DuckDBPyConnection, keep_files: Iterable[str]) 
     )
 
 
+@conflict_retried("removing partitions")
 def remove_partitions(
     con: duckdb.DuckDBPyConnection, episode_ids: Sequence[str]
 ) -> dict[str, dict[str, int]]:
@@ -238,6 +247,7 @@ def remove_partitions(
     return report
 
 
+@conflict_retried("replacing a table")
 def replace_table(
     con: duckdb.DuckDBPyConnection, table: Table, rows: Sequence[Mapping[str, Any]]
 ) -> int:
