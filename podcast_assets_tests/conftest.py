@@ -123,3 +123,53 @@ def refreshed_seeds(
     (root / "dagster").mkdir()
     with dg.instance_for_test(temp_dir=str(root / "dagster")) as instance:
         yield raw, db, instance, run_refresh(defs, raw, db, instance)
+
+
+@pytest.fixture(scope="session")
+def lake_server() -> Iterator[Any]:
+    """One throwaway PostgreSQL for every lake test of the session (skipped without one)."""
+    from podcast_assets_tests.postgres import postgres_or_skip
+
+    with postgres_or_skip() as server:
+        yield server
+
+
+_lake_count = iter(range(1_000_000))
+
+
+def new_lake(server: Any, data_dir: Path) -> str:
+    """A `ducklake:` target on a new, empty catalog database; its Parquet under `data_dir`.
+
+    The data folder is `$PODCAST_LAKE_DATA`, which the caller sets (with monkeypatch).
+    """
+    import psycopg2
+
+    name = f"lake_{next(_lake_count)}"
+    con = psycopg2.connect(server.url)
+    try:
+        con.autocommit = True
+        with con.cursor() as cur:
+            cur.execute(f"CREATE DATABASE {name}")
+    finally:
+        con.close()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"ducklake:postgres:{server.url.rsplit('/', 1)[0]}/{name}"
+
+
+@pytest.fixture(params=["file", pytest.param("lake", marks=pytest.mark.slow)])
+def warehouse_target(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
+    """A new, empty warehouse of each backend: a DuckDB file, and a DuckLake on PostgreSQL.
+
+    The lake case starts a PostgreSQL server (once per session), so it runs in the slow lane.
+    """
+    if request.param == "file":
+        yield tmp_path / "w.duckdb"
+        return
+    from podcast_assets.warehouse import lake
+
+    data = tmp_path / "lake"
+    monkeypatch.setenv("PODCAST_LAKE_DATA", str(data))
+    yield new_lake(request.getfixturevalue("lake_server"), data)
+    lake.forget()

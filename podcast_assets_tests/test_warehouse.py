@@ -1,4 +1,5 @@
-"""The warehouse module on a real DuckDB file: atomic replace, removal, locks, comments."""
+"""The warehouse module on a real DuckDB file, and where it matters on a real DuckLake:
+atomic replace, removal, locks, comments."""
 
 from __future__ import annotations
 
@@ -31,8 +32,8 @@ def count(path, sql: str) -> int:
         return con.execute(sql).fetchall()[0][0]
 
 
-def test_warehouse_replace_is_idempotent_per_partition(tmp_path):
-    db = tmp_path / "w.duckdb"
+def test_warehouse_replace_is_idempotent_per_partition(warehouse_target):
+    db = warehouse_target
     write(db, "a", 3)
     write(db, "b", 2)
     write(db, "a", 3)
@@ -41,8 +42,8 @@ def test_warehouse_replace_is_idempotent_per_partition(tmp_path):
     assert count(db, "SELECT count(*) FROM partition_state") == 2
 
 
-def test_warehouse_failed_write_leaves_previous_rows_intact(tmp_path):
-    db = tmp_path / "w.duckdb"
+def test_warehouse_failed_write_leaves_previous_rows_intact(warehouse_target):
+    db = warehouse_target
     write(db, "a", 3)
     bad = {"segments": [seg("a", 0), {"episode_id": "a", "seq": 1, "char_start": 0}]}  # no text
     with warehouse.open_writer(db) as con, pytest.raises(duckdb.Error):
@@ -54,8 +55,8 @@ def test_warehouse_failed_write_leaves_previous_rows_intact(tmp_path):
         assert warehouse.partition_states(con)["a"]["ingest"].content_sha256 == "s"
 
 
-def test_warehouse_removal_deletes_rows_and_records_them(tmp_path):
-    db = tmp_path / "w.duckdb"
+def test_warehouse_removal_deletes_rows_and_records_them(warehouse_target):
+    db = warehouse_target
     write(db, "a", 3)
     with warehouse.open_writer(db) as con:
         report = warehouse.remove_partitions(con, ["a"])
@@ -64,11 +65,15 @@ def test_warehouse_removal_deletes_rows_and_records_them(tmp_path):
     assert count(db, "SELECT count(*) FROM removals WHERE episode_id = 'a'") == 1
 
 
-def test_warehouse_reader_cannot_write(tmp_path):
-    db = tmp_path / "w.duckdb"
+def test_warehouse_reader_cannot_write(warehouse_target):
+    db = warehouse_target
     write(db, "a", 1)
-    with warehouse.open_reader(db) as con, pytest.raises(duckdb.Error, match="read-only"):
+    with (
+        warehouse.open_reader(db) as con,
+        pytest.raises(duckdb.Error, match=r"read-only|attached in"),
+    ):
         con.execute("DELETE FROM segments")
+    assert count(db, "SELECT count(*) FROM segments") == 1
 
 
 def test_warehouse_reader_of_missing_file_says_what_to_do(tmp_path):
@@ -100,13 +105,16 @@ def test_warehouse_file_of_a_newer_duckdb_says_how_to_rebuild(tmp_path, monkeypa
     assert "newer DuckDB" in cause.kind
 
 
-def test_warehouse_describes_itself(tmp_path):
-    db = tmp_path / "w.duckdb"
+def test_warehouse_describes_itself(warehouse_target):
+    db = warehouse_target
     write(db, "a", 1)
     with warehouse.open_reader(db) as con:
         described = {(t, c): comment for t, c, _, comment in warehouse.describe(con)}
         table_comments = dict(
-            con.execute("SELECT table_name, comment FROM duckdb_tables()").fetchall()
+            con.execute(
+                "SELECT table_name, comment FROM duckdb_tables() "
+                "WHERE database_name = current_database()"
+            ).fetchall()
         )
     for table in TABLES:
         assert table_comments[table.name].startswith(table.grain)
@@ -114,9 +122,9 @@ def test_warehouse_describes_itself(tmp_path):
             assert described[(table.name, column.name)] == column.description
 
 
-def test_warehouse_describes_only_its_own_tables_and_views(tmp_path):
+def test_warehouse_describes_only_its_own_tables_and_views(warehouse_target):
     """DuckDB's internal catalog views (duckdb_columns, sqlite_master, ...) are left out."""
-    db = tmp_path / "w.duckdb"
+    db = warehouse_target
     write(db, "a", 1)
     with warehouse.open_reader(db) as con:
         rows = warehouse.describe(con)
@@ -218,3 +226,50 @@ def test_warehouse_writer_gives_up_with_a_clear_message(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+@pytest.mark.slow
+def test_lake_commit_conflict_is_redone_then_given_up_with_a_clear_message(lake_server, tmp_path):
+    """Two writers replace different partitions of one table: the lake refuses the second
+    commit (conflicts are per table); `retry_conflicts` redoes it, and says why it gives up."""
+    from podcast_assets.warehouse import lake
+    from podcast_assets_tests.conftest import new_lake
+
+    db = new_lake(lake_server, tmp_path / "lake")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PODCAST_LAKE_DATA", str(tmp_path / "lake"))
+        write(db, "a", 2)
+        write(db, "b", 2)
+        other = lake.connect(warehouse.lake_location(db), read_only=False, shared=False)
+        attempts = []
+
+        def replace_b(give_up_after: int | None = None) -> dict[str, int]:
+            attempts.append(1)
+            with warehouse.open_writer(db) as con, warehouse.transaction(con):
+                con.execute("DELETE FROM segments WHERE episode_id = 'b'")
+                con.execute(
+                    "INSERT INTO segments BY NAME SELECT 'b' AS episode_id, 9 AS seq, "
+                    "0 AS char_start, 'new' AS text"
+                )
+                if len(attempts) == 1 or give_up_after:  # the other writer commits first
+                    other.execute("BEGIN")
+                    other.execute("DELETE FROM segments WHERE episode_id = 'a'")
+                    other.execute(
+                        "INSERT INTO segments BY NAME SELECT 'a' AS episode_id, "
+                        f"{len(attempts)} AS seq, 0 AS char_start, 'x' AS text"
+                    )
+                    other.execute("COMMIT")
+            return {}
+
+        warehouse.retry_conflicts(replace_b, "replacing b", timeout_s=30)
+        assert len(attempts) == 2
+        assert count(db, "SELECT count(*) FROM segments WHERE episode_id = 'b'") == 1
+        assert count(db, "SELECT count(*) FROM segments WHERE episode_id = 'a'") == 1
+
+        attempts.clear()
+        with pytest.raises(warehouse.WarehouseConflictError, match="gave up replacing b") as e:
+            warehouse.retry_conflicts(lambda: replace_b(give_up_after=1), "replacing b", 0.3)
+        assert len(attempts) >= 2
+        assert "fewer concurrent" in str(e.value)
+        assert failures.classify_exception(e.value).kind == "lake commit conflicts"
+        other.close()
