@@ -8,9 +8,13 @@ import dagster as dg
 
 from podcast_assets.defs.assets import extract, ingest, search_index
 from podcast_assets.defs.jobs import extract_job, refresh_job, search_index_job
-from podcast_assets.defs.maintenance import prune_job
+from podcast_assets.defs.maintenance import prune_job, warehouse_upkeep_job
 from podcast_assets.defs.resources import default_resources
-from podcast_assets.defs.schedules import nightly_refresh_schedule, nightly_search_index_schedule
+from podcast_assets.defs.schedules import (
+    nightly_refresh_schedule,
+    nightly_search_index_schedule,
+    nightly_upkeep_schedule,
+)
 from podcast_assets.defs.sensors import raw_files_sensor
 
 # Dagster re-creates each sensor while resolving definitions and passes `owners=[]` (the
@@ -21,9 +25,9 @@ warnings.filterwarnings(
 
 defs = dg.Definitions(
     assets=[ingest, extract, search_index],
-    jobs=[refresh_job, extract_job, search_index_job, prune_job],
+    jobs=[refresh_job, extract_job, search_index_job, prune_job, warehouse_upkeep_job],
     sensors=[raw_files_sensor],
-    schedules=[nightly_refresh_schedule, nightly_search_index_schedule],
+    schedules=[nightly_refresh_schedule, nightly_search_index_schedule, nightly_upkeep_schedule],
     resources=default_resources(),
     # Steps run in the run's own process (see defs/jobs.py); this covers the UI's ad hoc
     # "Materialize" runs too, which use the implicit asset job.

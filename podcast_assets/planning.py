@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -192,6 +193,23 @@ def plan_batches(
         *(Batch(BatchKind.INGEST_AND_EXTRACT, keys) for keys in ranges(good)),
         *(Batch(BatchKind.EXTRACT_ONLY, keys) for keys in ranges(plan.to_extract_only)),
     ]
+
+
+def split_batches(batches: Iterable[Batch], n: int) -> list[Batch]:
+    """Each batch of many partitions cut into up to `n` contiguous ranges of similar size.
+
+    A file expected to be rejected keeps its run of its own (its failure names it).
+    """
+    out: list[Batch] = []
+    for batch in batches:
+        if batch.kind == BatchKind.EXPECTED_REJECTION or len(batch.keys) < 2 or n < 2:
+            out.append(batch)
+            continue
+        size = math.ceil(len(batch.keys) / min(n, len(batch.keys)))
+        out.extend(
+            Batch(batch.kind, batch.keys[i : i + size]) for i in range(0, len(batch.keys), size)
+        )
+    return out
 
 
 @dataclass(frozen=True)

@@ -19,17 +19,18 @@ from pathlib import Path
 
 import dagster as dg
 
-from podcast_assets import search_index, settings, steps, warehouse
+from podcast_assets import parallel_runs, search_index, settings, steps, warehouse
 from podcast_assets.defs.jobs import search_index_job
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
-from podcast_assets.defs.recovery import Recovery, wait_for_writer_slot
+from podcast_assets.defs.recovery import WRITER_POOL, Recovery, wait_for_writer_slot
 from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
 from podcast_assets.defs.run_requests import TRIGGER_TAG, batch_tags, job_name
-from podcast_assets.failures import INTERRUPTED, UNKNOWN, classify
+from podcast_assets.failures import UNKNOWN
 from podcast_assets.models import RawFile
-from podcast_assets.planning import Batch, RefreshPlan, plan_batches
+from podcast_assets.planning import Batch, RefreshPlan, plan_batches, split_batches
 from podcast_assets.preflight import RefreshSummary, plan_from
 from podcast_assets.rawfiles import Refusal, scan_raw_dir
+from podcast_assets.run_results import StoredResult, record_failure
 from podcast_assets.settings import WarehouseTarget
 
 # The summary reports every failure with its cause; the run's full log is in the instance (UI).
@@ -107,7 +108,16 @@ def run_refresh(
     _sync_partitions(instance, [f.episode_id for f in files])
     order = instance.get_dynamic_partitions(EPISODE_PARTITIONS_NAME)
 
-    runner = _BatchRunner(defs, instance, raw_dir, warehouse_path, lock_timeout_s, echo, summary)
+    runner = _BatchRunner(
+        defs,
+        instance,
+        raw_dir,
+        warehouse_path,
+        lock_timeout_s,
+        echo,
+        summary,
+        workers=_workers(instance, warehouse_path, echo),
+    )
     runner.run(plan, order)
     if not summary.interrupted and plan.has_work:
         # A feed written by this refresh marks the episodes it names stale: refresh those too,
@@ -137,11 +147,16 @@ class _BatchRunner:
     lock_timeout_s: float
     echo: Callable[[str], None]
     summary: RefreshSummary
+    workers: int = 1  # concurrent runs: more than one only on a lake
 
     def run(self, plan: RefreshPlan, order: Sequence[str]) -> None:
         summary = self.summary
         expected = steps.ingest.expected_rejections(plan.files[k] for k in plan.to_ingest)
-        for batch in plan_batches(plan, order, expected):
+        batches = plan_batches(plan, order, expected)
+        if self.workers > 1 and batches:
+            self.run_concurrently(plan, split_batches(batches, self.workers))
+            return
+        for batch in batches:
             # Dagster's own wait for the writer slot is silent and deaf to signals: wait here.
             recovery = wait_for_writer_slot(
                 self.instance, timeout_s=self.lock_timeout_s, echo=self.echo
@@ -151,7 +166,7 @@ class _BatchRunner:
                 f"run: {batch.kind} for {len(batch.keys)} partition(s) "
                 f"[{batch.start} .. {batch.end}]"
             )
-            result = _execute(
+            result = execute_batch(
                 self.defs,
                 batch,
                 self.instance,
@@ -161,11 +176,41 @@ class _BatchRunner:
             )
             summary.run_ids.append(result.run_id)
             if not result.success:
-                _record_failure(
+                record_failure(
                     summary, result, batch.keys, plan, self.warehouse_path, self.lock_timeout_s
                 )
                 if summary.interrupted:
                     break
+
+    def run_concurrently(self, plan: RefreshPlan, batches: Sequence[Batch]) -> None:
+        """The batches as concurrent runs, each in a process of its own (lake only)."""
+        recovery = wait_for_writer_slot(
+            self.instance, timeout_s=self.lock_timeout_s, echo=self.echo
+        )
+        self.summary.recovered_runs.extend(_recovered_lines(recovery))
+        outcomes = parallel_runs.run_all(
+            batches, self.workers, self.raw_dir, self.warehouse_path, self.lock_timeout_s, self.echo
+        )
+        for outcome in outcomes:
+            if outcome.run_id is not None:
+                self.summary.run_ids.append(outcome.run_id)
+            if outcome.success:
+                continue
+            if outcome.run_id is None:  # the worker died before its run existed
+                self.summary.causes.append(UNKNOWN)
+                self.summary.failed_runs.append(
+                    f"failed: the worker of [{outcome.batch.start} .. {outcome.batch.end}] "
+                    f"exited with {outcome.exit_code}; the next refresh redoes its partitions"
+                )
+                continue
+            record_failure(
+                self.summary,
+                StoredResult.read(self.instance, outcome.run_id),
+                outcome.batch.keys,
+                plan,
+                self.warehouse_path,
+                self.lock_timeout_s,
+            )
 
     def rebuild_search_index(self, plan: RefreshPlan) -> None:
         """Run `search_index_job` when `search_index.rebuild_reason` says so; a few changed
@@ -190,9 +235,7 @@ class _BatchRunner:
             raise_on_error=False,
         )
         if not result.success:
-            _record_failure(
-                self.summary, result, [], plan, self.warehouse_path, self.lock_timeout_s
-            )
+            record_failure(self.summary, result, [], plan, self.warehouse_path, self.lock_timeout_s)
             self.summary.search_index = f"not rebuilt (run {result.run_id[:8]} failed)"
             return
         (event,) = result.get_asset_materialization_events()
@@ -201,6 +244,24 @@ class _BatchRunner:
             f"rebuilt: {meta['dagster/row_count'].value} passages of "
             f"{meta['episodes'].value} episodes in {meta['build_seconds'].value:.1f} s"
         )
+
+
+def _workers(
+    instance: dg.DagsterInstance, target: WarehouseTarget, echo: Callable[[str], None]
+) -> int:
+    """How many runs at once: $PODCAST_CONCURRENT_RUNS on a lake, within the instance's
+    writer pool (its in-process runs wait for a slot each); one on a DuckDB file."""
+    if not warehouse.is_lake(target):
+        return 1
+    wanted = settings.concurrent_runs()
+    limit = instance.global_op_concurrency_default_limit
+    if limit is not None and 0 < limit < wanted:
+        echo(
+            f"note: the instance's {WRITER_POOL} pool admits {limit} run(s) at a time, not "
+            f"{wanted}: use instances/lake/dagster.yaml (docs/operations.md) for concurrent runs"
+        )
+        return max(1, limit)
+    return wanted
 
 
 def _follow_up(
@@ -304,7 +365,7 @@ def _sync_partitions(instance: dg.DagsterInstance, present: Sequence[str]) -> No
             instance.delete_dynamic_partition(EPISODE_PARTITIONS_NAME, key)
 
 
-def _execute(
+def execute_batch(
     defs: dg.Definitions,
     batch: Batch,
     instance: dg.DagsterInstance,
@@ -324,52 +385,3 @@ def _execute(
         run_config=_QUIET_RUN_CONFIG,
         raise_on_error=False,
     )
-
-
-def _record_failure(
-    summary: RefreshSummary,
-    result: dg.ExecuteInProcessResult,
-    keys: Sequence[str],
-    plan: RefreshPlan,
-    warehouse_path: WarehouseTarget,
-    lock_timeout_s: float,
-) -> None:
-    """Rejections are expected failures; anything else is a failed run, with its real cause."""
-    failure = next((e for e in result.all_events if e.event_type_value == "STEP_FAILURE"), None)
-    error = failure.step_failure_data.error if failure and failure.step_failure_data else None
-    class_names, messages = _error_chain(error)
-    cause = classify(class_names, " ".join(messages))
-    if cause != INTERRUPTED:
-        with warehouse.open_reader(warehouse_path, lock_timeout_s) as con:
-            known = warehouse.rejections(con)
-        names = {plan.files[k].name for k in keys if k in plan.files}
-        rejected_here = {n: known[n][1] for n in names if n in known}
-        summary.rejected.update(rejected_here)
-        if rejected_here and cause is UNKNOWN:  # the step failed for its rejected files
-            return
-    summary.causes.append(cause)
-    if cause == INTERRUPTED:
-        detail = "stopped by a signal (SIGTERM or SIGINT)"
-    else:
-        detail = "; caused by: ".join(messages) or (failure.message if failure else "") or "?"
-    advice = f" ({cause.advice})" if cause.advice else ""
-    summary.failed_runs.append(f"{cause.kind}: run {result.run_id[:8]}: {detail}{advice}")
-
-
-def _error_chain(error: object) -> tuple[list[str], list[str]]:
-    """Class names and first lines of a serialized error and its causes, outermost first."""
-    class_names: list[str] = []
-    messages: list[str] = []
-    seen = 0
-    while error is not None and seen < 10:
-        seen += 1
-        class_name = str(getattr(error, "cls_name", "") or "")
-        class_names.append(class_name)
-        message = str(getattr(error, "message", "") or "").strip().splitlines()
-        text = message[0] if message else ""
-        # Dagster's wrapper ("Error occurred while executing op ...") says nothing new.
-        wrapper = class_name == "DagsterExecutionStepExecutionError"
-        if text and not wrapper and not any(text in m for m in messages):
-            messages.append(text)
-        error = getattr(error, "cause", None) or getattr(error, "context", None)
-    return class_names, messages

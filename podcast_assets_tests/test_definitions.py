@@ -103,6 +103,11 @@ EXPECTED = {
             "ops": ["search_index"],
             "partitions": None,
         },
+        "warehouse_upkeep_job": {
+            "assets": [],
+            "ops": ["compact_warehouse"],
+            "partitions": None,
+        },
         "refresh_job": {
             "assets": [
                 "episodes",
@@ -126,6 +131,11 @@ EXPECTED = {
         "nightly_search_index_schedule": {
             "cron": "0 3 * * *",
             "job": "search_index_job",
+            "default_status": "RUNNING",
+        },
+        "nightly_upkeep_schedule": {
+            "cron": "0 4 * * *",
+            "job": "warehouse_upkeep_job",
             "default_status": "RUNNING",
         },
     },

@@ -60,6 +60,24 @@ def test_instance_postgres_shares_every_setting_but_storage():
     assert config["storage"] == pg["storage"]
 
 
+def test_instance_lake_is_the_postgres_instance_with_concurrent_writers():
+    lake = _load(REPO / "instances" / "lake" / "dagster.yaml")
+    pg = _load(PG_INSTANCE / "dagster.yaml")
+    differ = {"concurrency", "local_artifact_storage", "compute_logs"}
+    assert {k: v for k, v in lake.items() if k not in differ} == {
+        k: v for k, v in pg.items() if k not in differ
+    }
+    assert lake["concurrency"]["runs"]["max_concurrent_runs"] > 1
+    assert (
+        lake["concurrency"]["pools"]["default_limit"]
+        == (lake["concurrency"]["runs"]["max_concurrent_runs"])
+    )
+    assert lake["local_artifact_storage"]["config"]["base_dir"] == ".dagster/lake"
+    from dagster._core.instance.config import dagster_instance_config
+
+    dagster_instance_config(str(REPO / "instances" / "lake"))
+
+
 @pytest.fixture(scope="module")
 def pg() -> Iterator[Postgres]:
     with postgres_or_skip() as server:

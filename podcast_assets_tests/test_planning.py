@@ -150,3 +150,22 @@ def test_planning_run_keys_are_stable_and_change_with_the_starting_state():
     assert first.run_key("refresh_job", ("a",)) == again.run_key("refresh_job", ("a",))
     assert first.run_key("refresh_job", ("a",)) != later.run_key("refresh_job", ("a",))
     assert first.run_key("prune_job", ("a", "b"), is_list=True).startswith("prune_job:a+1@")
+
+
+def test_split_batches_cuts_ranges_into_contiguous_shares_and_keeps_rejections_alone():
+    from podcast_assets.planning import Batch, BatchKind, split_batches
+
+    keys = tuple(f"ep{i:02d}" for i in range(10))
+    bad = Batch(BatchKind.EXPECTED_REJECTION, ("broken",))
+    parts = split_batches([Batch(BatchKind.INGEST_AND_EXTRACT, keys), bad], 4)
+    ranges = [p.keys for p in parts if p.kind == BatchKind.INGEST_AND_EXTRACT]
+    assert [len(r) for r in ranges] == [3, 3, 3, 1]
+    assert tuple(k for r in ranges for k in r) == keys  # disjoint, in order, nothing lost
+    assert parts[-1] == bad
+    assert split_batches([Batch(BatchKind.EXTRACT_ONLY, keys[:2])], 4) == [
+        Batch(BatchKind.EXTRACT_ONLY, ("ep00",)),
+        Batch(BatchKind.EXTRACT_ONLY, ("ep01",)),
+    ]
+    assert split_batches([Batch(BatchKind.INGEST_AND_EXTRACT, keys)], 1) == [
+        Batch(BatchKind.INGEST_AND_EXTRACT, keys)
+    ]

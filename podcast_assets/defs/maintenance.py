@@ -1,4 +1,5 @@
-"""Maintenance: remove the rows of partitions whose raw file left the raw directory.
+"""Maintenance: remove the rows of partitions whose raw file left the raw directory, and keep
+the warehouse compact (`warehouse_upkeep_job`; a lake's files and snapshots).
 
 `raw_files_sensor` deletes such a partition from the instance and launches `prune_job` for it,
 so the deletion of its rows is a run in the UI and a row in `removals`: nothing vanishes
@@ -6,12 +7,21 @@ silently. It does what `podcast-assets refresh` does for removed files, through 
 warehouse functions.
 """
 
+from datetime import timedelta
+
 import dagster as dg
 from pydantic import Field
 
 from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
 from podcast_assets.rawfiles import list_raw_files
-from podcast_assets.warehouse import clear_rejections, partition_states, remove_partitions
+from podcast_assets.warehouse import (
+    clear_rejections,
+    is_lake,
+    lake_location,
+    partition_states,
+    remove_partitions,
+)
+from podcast_assets.warehouse.upkeep import compact
 
 PRUNE_OP_NAME = "prune_partitions"
 
@@ -82,3 +92,53 @@ def pruned_ids(run_config: object) -> list[str]:
         return list(run_config["ops"][PRUNE_OP_NAME]["config"]["episode_ids"])  # type: ignore[index]
     except (KeyError, TypeError):
         return []
+
+
+UPKEEP_OP_NAME = "compact_warehouse"
+
+
+class UpkeepConfig(dg.Config):
+    """How much history a lake keeps for readers and time travel."""
+
+    retain_minutes: int = Field(
+        default=60,
+        ge=0,
+        description="Snapshots younger than this are kept (a query that began on one keeps its "
+        "files); older ones are expired and their files deleted.",
+    )
+
+
+@dg.op(name=UPKEEP_OP_NAME, pool="warehouse_writer", out=dg.Out(dg.Nothing))
+def compact_warehouse(
+    context: dg.OpExecutionContext, config: UpkeepConfig, warehouse: WarehouseResource
+) -> dg.Output[None]:
+    """Lake: merge small files, expire snapshots, delete unneeded files. File: CHECKPOINT."""
+    data_path = lake_location(warehouse.file).data_path if is_lake(warehouse.file) else ""
+    with warehouse.writer() as con:
+        done = compact(con, timedelta(minutes=config.retain_minutes), data_path)
+    context.log.info(
+        f"{done.backend}: {done.files_before} -> {done.files_after} files, "
+        f"{done.snapshots_before} -> {done.snapshots_after} snapshots in {done.seconds:.1f} s"
+    )
+    return dg.Output(
+        None,
+        metadata={
+            "backend": done.backend,
+            "files_before": dg.MetadataValue.int(done.files_before),
+            "files_after": dg.MetadataValue.int(done.files_after),
+            "snapshots_before": dg.MetadataValue.int(done.snapshots_before),
+            "snapshots_after": dg.MetadataValue.int(done.snapshots_after),
+            "seconds": dg.MetadataValue.float(round(done.seconds, 3)),
+        },
+    )
+
+
+@dg.job(
+    name="warehouse_upkeep_job",
+    description="Keep the warehouse small: on a DuckLake, merge small Parquet files, expire old "
+    "snapshots and delete the files no snapshot needs (files before/after in the run's "
+    "metadata); on a DuckDB file, fold the write-ahead log in. Nightly by "
+    "nightly_upkeep_schedule.",
+)
+def warehouse_upkeep_job() -> None:
+    compact_warehouse()

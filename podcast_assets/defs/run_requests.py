@@ -9,20 +9,29 @@ a `Batch` to a job and to the tags of Dagster's single-run backfill contract.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
 
-from podcast_assets import steps
+from podcast_assets import settings, steps
 from podcast_assets.defs.jobs import extract_job, refresh_job
 from podcast_assets.defs.maintenance import prune_job, prune_run_config, pruned_ids
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.defs.recovery import recover_dead_runs
-from podcast_assets.planning import Batch, BatchKind, TickPlan, plan_refresh, plan_tick
+from podcast_assets.planning import (
+    Batch,
+    BatchKind,
+    TickPlan,
+    plan_refresh,
+    plan_tick,
+    split_batches,
+)
 from podcast_assets.rawfiles import episode_id_for, scan_raw_dir
 from podcast_assets.settings import WarehouseTarget
 from podcast_assets.warehouse import (
     WarehouseMissingError,
+    is_lake,
     open_reader,
     partition_states,
     rejections,
@@ -97,6 +106,8 @@ def plan_from_world(
         expected_rejections=steps.ingest.expected_rejections(plan.files[k] for k in to_ingest),
         unregister_removed=unregister_removed,
     )
+    if is_lake(warehouse_path):  # a lake takes a writer per run: one run per core's share
+        tick = replace(tick, batches=tuple(split_batches(tick.batches, settings.concurrent_runs())))
     recovered = [f"{run.describe()} marked failed: {why}" for run, why in recovery.dead]
     return tick, recovered
 

@@ -10,6 +10,7 @@ import dagster as dg
 
 from podcast_assets import search, settings
 from podcast_assets.defs.jobs import refresh_job, search_index_job
+from podcast_assets.defs.maintenance import warehouse_upkeep_job
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
 from podcast_assets.defs.run_requests import plan_from_world, run_requests
@@ -115,3 +116,22 @@ def build_nightly_search_index_schedule(
 
 
 nightly_search_index_schedule = build_nightly_search_index_schedule()
+
+
+def build_nightly_upkeep_schedule(
+    cron_schedule: str = "0 4 * * *", timezone: str | None = None
+) -> dg.ScheduleDefinition:
+    """`warehouse_upkeep_job` every night, after the refresh (2:00) and the index (3:00)."""
+    zone = settings.schedule_timezone(timezone)
+    return dg.ScheduleDefinition(
+        name="nightly_upkeep_schedule",
+        cron_schedule=cron_schedule,
+        execution_timezone=zone,
+        job=warehouse_upkeep_job,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"Every night ({cron_schedule}, {zone}): compact the warehouse (a lake's "
+        "small files merged, snapshots older than an hour expired, unneeded files deleted).",
+    )
+
+
+nightly_upkeep_schedule = build_nightly_upkeep_schedule()
