@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)
 
-.PHONY: run test test-fast ui run-postgres ui-postgres pg-env lint format bench bench-ui eval clean
+.PHONY: run test test-fast ui run-postgres ui-postgres pg-env run-lake ui-lake lake-env scale-check lint format bench bench-ui eval clean
 
 # (Re)install when the project's dependencies change.
 $(STAMP): pyproject.toml
@@ -49,6 +49,28 @@ pg-env:
 		echo "DAGSTER_PG_URL is not set: export DAGSTER_PG_URL=postgresql://USER:PASSWORD@HOST:5432/DB" \
 			"(an existing, empty database; see docs/operations.md)" >&2; exit 2; }
 
+## run-lake, ui-lake: `make run` and `make ui` with a DuckLake warehouse (catalog in PostgreSQL)
+## and the instance that lets runs write at once (instances/lake/dagster.yaml); needs
+## DAGSTER_PG_URL and PODCAST_WAREHOUSE=ducklake:postgres:...; see docs/operations.md.
+run-lake ui-lake: export DAGSTER_HOME := $(CURDIR)/instances/lake
+run-lake ui-lake: export DAGSTER_EVENT_BATCH_SIZE ?= 1000
+
+run-lake: pg-env lake-env $(STAMP)
+	$(BIN)/podcast-assets refresh
+
+ui-lake: pg-env lake-env $(STAMP)
+	$(BIN)/podcast-assets ui -w workspace.yaml
+
+lake-env:
+	@case "$$PODCAST_WAREHOUSE" in ducklake:postgres:*) ;; *) \
+		echo "PODCAST_WAREHOUSE is not a lake: export PODCAST_WAREHOUSE=ducklake:postgres:postgresql://USER:PASSWORD@HOST:5432/LAKE_DB" \
+			"(an existing database; its Parquet files go to PODCAST_LAKE_DATA, default data/lake)" >&2; exit 2;; esac
+
+## scale-check: the lake's scale test alone (its own throwaway PostgreSQL, 44 files as 4
+## concurrent runs, a reader looping, one run worker SIGKILLed); prints its figures. CI runs it.
+scale-check: $(STAMP)
+	$(BIN)/python -m pytest podcast_assets_tests/test_scale_lake.py -m scale -q -s -p no:cacheprovider
+
 lint: $(STAMP)
 	$(BIN)/ruff check podcast_assets podcast_assets_tests benchmarks
 	$(BIN)/ruff format --check podcast_assets podcast_assets_tests benchmarks
@@ -61,10 +83,16 @@ format: $(STAMP)
 clean:
 	rm -rf $(VENV) .dagster data/warehouse.duckdb data/warehouse.duckdb.wal
 
-## bench: the performance benchmark (make bench N=20 for a quick run)
-N ?= 1000
+## bench: the performance benchmark (make bench N=20 for a quick run); BACKEND=lake: one run
+## on the DuckDB file against concurrent runs on a DuckLake (N=200 unless given; PostgreSQL)
+BACKEND ?= file
+N ?= $(if $(filter lake,$(BACKEND)),200,1000)
 bench: $(STAMP)
+ifeq ($(BACKEND),lake)
+	$(BIN)/python -m benchmarks.lake --n $(N)
+else
 	$(BIN)/python -m benchmarks.run --n $(N)
+endif
 
 ## bench-ui: one file through the UI, the sensor and the CLI (docs/performance.md)
 bench-ui: $(STAMP)

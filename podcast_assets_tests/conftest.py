@@ -137,14 +137,11 @@ def lake_server() -> Iterator[Any]:
 _lake_count = iter(range(1_000_000))
 
 
-def new_lake(server: Any, data_dir: Path) -> str:
-    """A `ducklake:` target on a new, empty catalog database; its Parquet under `data_dir`.
-
-    The data folder is `$PODCAST_LAKE_DATA`, which the caller sets (with monkeypatch).
-    """
+def new_database(server: Any, prefix: str = "db") -> str:
+    """The URL of a new, empty database on the session's PostgreSQL server."""
     import psycopg2
 
-    name = f"lake_{next(_lake_count)}"
+    name = f"{prefix}_{next(_lake_count)}"
     con = psycopg2.connect(server.url)
     try:
         con.autocommit = True
@@ -152,8 +149,16 @@ def new_lake(server: Any, data_dir: Path) -> str:
             cur.execute(f"CREATE DATABASE {name}")
     finally:
         con.close()
+    return f"{server.url.rsplit('/', 1)[0]}/{name}"
+
+
+def new_lake(server: Any, data_dir: Path) -> str:
+    """A `ducklake:` target on a new, empty catalog database; its Parquet under `data_dir`.
+
+    The data folder is `$PODCAST_LAKE_DATA`, which the caller sets (with monkeypatch).
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
-    return f"ducklake:postgres:{server.url.rsplit('/', 1)[0]}/{name}"
+    return f"ducklake:postgres:{new_database(server, 'lake')}"
 
 
 @pytest.fixture(params=["file", pytest.param("lake", marks=pytest.mark.slow)])

@@ -64,16 +64,20 @@ def exists(target: WarehouseTarget) -> bool:
     if not is_lake(target):
         return Path(target).is_file()
     try:
-        with open_reader(target) as con:
-            return bool(con.execute(_HAS_SCHEMA).fetchall()[0][0])
+        with open_reader(target):
+            return True
     except (WarehouseMissingError, lake.LakeUnavailableError):
         return False
 
 
-_HAS_SCHEMA = (
-    "SELECT count(*) > 0 FROM duckdb_tables() "
-    "WHERE database_name = current_database() AND table_name = 'schema_info'"
-)
+def _has_schema(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a first refresh committed the schema: `schema_info` has its row (it is
+    inserted in the transaction that creates every table, so a reader never sees half)."""
+    (exists,) = con.execute(
+        "SELECT count(*) > 0 FROM duckdb_tables() "
+        "WHERE database_name = current_database() AND table_name = 'schema_info'"
+    ).fetchall()[0]
+    return bool(exists) and bool(con.execute("SELECT count(*) FROM schema_info").fetchall()[0][0])
 
 
 @contextlib.contextmanager
@@ -123,6 +127,10 @@ def open_reader(
                 f"no warehouse in {where.display} yet: run `podcast-assets refresh` first"
             ) from exc
         try:
+            if not _has_schema(con):
+                raise WarehouseMissingError(
+                    f"no warehouse in {where.display} yet: run `podcast-assets refresh` first"
+                )
             yield con
         finally:
             con.close()
