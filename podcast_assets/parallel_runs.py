@@ -20,7 +20,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from podcast_assets.planning import Batch, BatchKind
+import dagster as dg
+
+from podcast_assets.failures import UNKNOWN
+from podcast_assets.planning import Batch, BatchKind, RefreshPlan
+from podcast_assets.preflight import RefreshSummary
+from podcast_assets.runs import StoredResult, record_failure
 from podcast_assets.settings import WarehouseTarget
 
 _POLL_S = 0.2
@@ -68,6 +73,31 @@ def run_all(
     return outcomes
 
 
+def record(
+    summary: RefreshSummary,
+    outcomes: Sequence[Outcome],
+    instance: dg.DagsterInstance,
+    plan: RefreshPlan,
+    target: WarehouseTarget,
+    lock_timeout_s: float,
+) -> None:
+    """Each run's id into the summary, and each failure with its cause, as for one run."""
+    for outcome in outcomes:
+        if outcome.run_id is not None:
+            summary.run_ids.append(outcome.run_id)
+        if outcome.success:
+            continue
+        if outcome.run_id is None:  # the worker died before its run existed
+            summary.causes.append(UNKNOWN)
+            summary.failed_runs.append(
+                f"failed: the worker of [{outcome.batch.start} .. {outcome.batch.end}] exited "
+                f"with {outcome.exit_code}; the next refresh redoes its partitions"
+            )
+            continue
+        stored = StoredResult.read(instance, outcome.run_id)
+        record_failure(summary, stored, outcome.batch.keys, plan, target, lock_timeout_s)
+
+
 def _start(
     batch: Batch, raw_dir: Path, target: WarehouseTarget, lock_timeout_s: float
 ) -> subprocess.Popen[str]:
@@ -98,10 +128,8 @@ def _outcome(proc: subprocess.Popen[str], batch: Batch) -> Outcome:
 
 def _main(job_json: str) -> int:
     """The worker: one run, in this process, reported as one JSON line on stdout."""
-    import dagster as dg
-
     from podcast_assets.definitions import defs
-    from podcast_assets.runner import execute_batch
+    from podcast_assets.runs import execute_batch
 
     job = json.loads(job_json)
     batch = Batch(BatchKind(job["kind"]), tuple(job["keys"]))

@@ -23,18 +23,14 @@ from podcast_assets import parallel_runs, search_index, settings, steps, warehou
 from podcast_assets.defs.jobs import search_index_job
 from podcast_assets.defs.partitions import EPISODE_PARTITIONS_NAME
 from podcast_assets.defs.recovery import WRITER_POOL, Recovery, wait_for_writer_slot
-from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
-from podcast_assets.defs.run_requests import TRIGGER_TAG, batch_tags, job_name
-from podcast_assets.failures import UNKNOWN
+from podcast_assets.defs.resources import WarehouseResource
+from podcast_assets.defs.run_requests import TRIGGER_TAG
 from podcast_assets.models import RawFile
 from podcast_assets.planning import Batch, RefreshPlan, plan_batches, split_batches
 from podcast_assets.preflight import RefreshSummary, plan_from
 from podcast_assets.rawfiles import Refusal, scan_raw_dir
-from podcast_assets.run_results import StoredResult, record_failure
+from podcast_assets.runs import QUIET_RUN_CONFIG, execute_batch, record_failure
 from podcast_assets.settings import WarehouseTarget
-
-# The summary reports every failure with its cause; the run's full log is in the instance (UI).
-_QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def open_instance(note: Callable[[str], None]) -> dg.DagsterInstance:
@@ -191,26 +187,9 @@ class _BatchRunner:
         outcomes = parallel_runs.run_all(
             batches, self.workers, self.raw_dir, self.warehouse_path, self.lock_timeout_s, self.echo
         )
-        for outcome in outcomes:
-            if outcome.run_id is not None:
-                self.summary.run_ids.append(outcome.run_id)
-            if outcome.success:
-                continue
-            if outcome.run_id is None:  # the worker died before its run existed
-                self.summary.causes.append(UNKNOWN)
-                self.summary.failed_runs.append(
-                    f"failed: the worker of [{outcome.batch.start} .. {outcome.batch.end}] "
-                    f"exited with {outcome.exit_code}; the next refresh redoes its partitions"
-                )
-                continue
-            record_failure(
-                self.summary,
-                StoredResult.read(self.instance, outcome.run_id),
-                outcome.batch.keys,
-                plan,
-                self.warehouse_path,
-                self.lock_timeout_s,
-            )
+        parallel_runs.record(
+            self.summary, outcomes, self.instance, plan, self.warehouse_path, self.lock_timeout_s
+        )
 
     def rebuild_search_index(self, plan: RefreshPlan) -> None:
         """Run `search_index_job` when `search_index.rebuild_reason` says so; a few changed
@@ -231,7 +210,7 @@ class _BatchRunner:
                 )
             },
             tags={TRIGGER_TAG: "cli"},
-            run_config=_QUIET_RUN_CONFIG,
+            run_config=QUIET_RUN_CONFIG,
             raise_on_error=False,
         )
         if not result.success:
@@ -363,25 +342,3 @@ def _sync_partitions(instance: dg.DagsterInstance, present: Sequence[str]) -> No
     for key in existing:
         if key not in wanted:
             instance.delete_dynamic_partition(EPISODE_PARTITIONS_NAME, key)
-
-
-def execute_batch(
-    defs: dg.Definitions,
-    batch: Batch,
-    instance: dg.DagsterInstance,
-    raw_dir: Path,
-    warehouse_path: WarehouseTarget,
-    lock_timeout_s: float,
-) -> dg.ExecuteInProcessResult:
-    return defs.resolve_job_def(job_name(batch)).execute_in_process(
-        instance=instance,
-        # The directories this refresh planned from, whatever the environment says.
-        resources={
-            "raw_files": RawFilesResource(path=str(raw_dir)),
-            "warehouse": WarehouseResource(path=str(warehouse_path), lock_timeout_s=lock_timeout_s),
-        },
-        partition_key=batch.partition_key,
-        tags={TRIGGER_TAG: "cli", **batch_tags(batch)},
-        run_config=_QUIET_RUN_CONFIG,
-        raise_on_error=False,
-    )

@@ -1,22 +1,51 @@
-"""What a failed run says: its cause, classified, and its rejected files, for the summary.
+"""One run of a batch, executed in this process, and what a failed run says.
 
-Read from an in-process run's result, or from the instance's event log for a run another
-process executed (a concurrent run's worker).
+A run's failure is classified (its cause, its rejected files) for the refresh summary, from
+an in-process run's result or, for a run another process executed (a concurrent run's
+worker), from the instance's event log. The CLI's runner and its concurrent workers share this.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
 from podcast_assets import warehouse
+from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
+from podcast_assets.defs.run_requests import TRIGGER_TAG, batch_tags, job_name
 from podcast_assets.failures import INTERRUPTED, UNKNOWN, classify
-from podcast_assets.planning import RefreshPlan
+from podcast_assets.planning import Batch, RefreshPlan
 from podcast_assets.preflight import RefreshSummary
 from podcast_assets.settings import WarehouseTarget
+
+# The summary reports every failure with its cause; the run's full log is in the instance (UI).
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+def execute_batch(
+    defs: dg.Definitions,
+    batch: Batch,
+    instance: dg.DagsterInstance,
+    raw_dir: Path,
+    warehouse_path: WarehouseTarget,
+    lock_timeout_s: float,
+) -> dg.ExecuteInProcessResult:
+    return defs.resolve_job_def(job_name(batch)).execute_in_process(
+        instance=instance,
+        # The directories this refresh planned from, whatever the environment says.
+        resources={
+            "raw_files": RawFilesResource(path=str(raw_dir)),
+            "warehouse": WarehouseResource(path=str(warehouse_path), lock_timeout_s=lock_timeout_s),
+        },
+        partition_key=batch.partition_key,
+        tags={TRIGGER_TAG: "cli", **batch_tags(batch)},
+        run_config=QUIET_RUN_CONFIG,
+        raise_on_error=False,
+    )
 
 
 @dataclass(frozen=True)
