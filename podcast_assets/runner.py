@@ -184,6 +184,9 @@ class _BatchRunner:
             self.instance, timeout_s=self.lock_timeout_s, echo=self.echo
         )
         self.summary.recovered_runs.extend(_recovered_lines(recovery))
+        # The pool's rows are created by whichever run first claims a slot; on PostgreSQL two
+        # workers doing it at once can collide (a unique key), so create them before they start.
+        self.instance.event_log_storage.initialize_concurrency_limit_to_default(WRITER_POOL)
         outcomes = parallel_runs.run_all(
             batches, self.workers, self.raw_dir, self.warehouse_path, self.lock_timeout_s, self.echo
         )
