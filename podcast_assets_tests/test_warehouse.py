@@ -273,3 +273,33 @@ def test_lake_commit_conflict_is_redone_then_given_up_with_a_clear_message(lake_
         assert "fewer concurrent" in str(e.value)
         assert failures.classify_exception(e.value).kind == "lake commit conflicts"
         other.close()
+
+
+def test_upkeep_merges_a_lakes_small_files_and_keeps_every_row(warehouse_target):
+    """Ten commits leave ten files per table in a lake; upkeep merges them, rows untouched.
+    On a file it checkpoints. Run through `warehouse_upkeep_job`, as the schedule runs it."""
+    from podcast_assets.defs.maintenance import warehouse_upkeep_job
+    from podcast_assets.defs.resources import WarehouseResource
+
+    for i in range(10):  # 30 rows a commit: past DuckLake's inlining into the catalog
+        write(warehouse_target, f"ep{i}", 30)
+    result = warehouse_upkeep_job.execute_in_process(
+        resources={"warehouse": WarehouseResource(path=str(warehouse_target))},
+        run_config={"ops": {"compact_warehouse": {"config": {"retain_minutes": 0}}}},
+    )
+    assert result.success
+    [output] = [
+        e.step_output_data.metadata
+        for e in result.all_events
+        if e.event_type_value == "STEP_OUTPUT" and e.step_output_data
+    ]
+    meta = {k: v.value for k, v in output.items()}
+    if warehouse.is_lake(warehouse_target):
+        assert meta["backend"] == "ducklake"
+        assert meta["files_before"] >= 10  # a segments file per commit (one-row ones inlined)
+        assert meta["files_after"] <= meta["files_before"] / 2
+        assert meta["snapshots_after"] < meta["snapshots_before"]
+    else:
+        assert meta["backend"] == "duckdb"
+    assert count(warehouse_target, "SELECT count(*) FROM segments") == 300
+    assert count(warehouse_target, "SELECT count(DISTINCT episode_id) FROM partition_state") == 10

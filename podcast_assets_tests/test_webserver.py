@@ -225,6 +225,7 @@ def test_webserver_lists_the_sensor_schedule_and_jobs(webserver):
     assert repo["schedules"] == [
         {"name": "nightly_refresh_schedule", "cronSchedule": "0 2 * * *"},
         {"name": "nightly_search_index_schedule", "cronSchedule": "0 3 * * *"},
+        {"name": "nightly_upkeep_schedule", "cronSchedule": "0 4 * * *"},
     ]
-    jobs = {"refresh_job", "extract_job", "search_index_job", "prune_job"}
+    jobs = {"refresh_job", "extract_job", "search_index_job", "prune_job", "warehouse_upkeep_job"}
     assert jobs <= {j["name"] for j in repo["jobs"]}

@@ -1,12 +1,13 @@
 """Keeping a warehouse small: a lake's snapshots expired and its small files merged.
 
 Every commit to a DuckLake adds Parquet files (a refresh flushes every few partitions; a
-concurrent refresh commits per run and batch), and keeps the old ones for time travel. Left
-alone, a year of nightly refreshes is tens of thousands of small files that every query opens.
-Merging adjacent files, expiring snapshots older than `retain`, then deleting the files no
-snapshot needs brings them back to a few per table. `retain` protects readers: a query that
-started on an older snapshot keeps its files for that long. A DuckDB file only needs its
-write-ahead log folded in (CHECKPOINT).
+concurrent refresh commits per run and batch), or, when small, rows inlined in the catalog
+database; it keeps the old files for time travel, and a writer killed before its commit leaves
+its files behind. Left alone, a year of nightly refreshes is tens of thousands of small files
+that every query opens. Writing inlined rows out, merging adjacent files, expiring snapshots
+older than `retain`, then deleting the files no snapshot needs (and orphans) brings them back
+to a few per table. `retain` protects readers: a query that started on an older snapshot keeps
+its files that long. A DuckDB file only needs its write-ahead log folded in (CHECKPOINT).
 """
 
 from __future__ import annotations
@@ -44,9 +45,17 @@ def compact(con: duckdb.DuckDBPyConnection, retain: timedelta, data_path: str = 
     before, snaps_before = _files(con, data_path), _snapshots(con)
     catalog = con.execute("SELECT current_database()").fetchall()[0][0]
     older_than = f"now() - INTERVAL '{int(retain.total_seconds())} seconds'"
-    con.execute(f"CALL ducklake_merge_adjacent_files('{catalog}')").fetchall()
-    con.execute(f"CALL ducklake_expire_snapshots('{catalog}', older_than => {older_than})")
-    con.execute(f"CALL ducklake_cleanup_old_files('{catalog}', older_than => {older_than})")
+    for call in (
+        # Small commits' rows live in the catalog (data inlining): write them out as Parquet,
+        "ducklake_flush_inlined_data('{c}')",
+        # merge neighbouring small files, expire old snapshots, delete what none needs,
+        "ducklake_merge_adjacent_files('{c}')",
+        "ducklake_expire_snapshots('{c}', older_than => {t})",
+        "ducklake_cleanup_old_files('{c}', older_than => {t})",
+        # and the files of writers that died before committing (a killed run's).
+        "ducklake_delete_orphaned_files('{c}', older_than => {t})",
+    ):
+        con.execute("CALL " + call.format(c=catalog, t=older_than)).fetchall()
     return Upkeep(
         "ducklake",
         before,
