@@ -141,3 +141,28 @@ def test_lake_query_reads_its_own_files_only(both):
         assert con.execute("SELECT count(*) FROM entity_leaderboard").fetchall()[0][0] > 0
         with pytest.raises(duckdb.Error, match="disabled by configuration"):
             con.execute("SELECT * FROM read_text('/etc/hostname')").fetchall()
+
+
+def test_sensor_and_schedule_split_their_runs_on_a_lake(lake_server, tmp_path, monkeypatch):
+    """What the sensor and the schedule plan: on a lake, PODCAST_CONCURRENT_RUNS runs over
+    disjoint ranges that cover every new file; on a DuckDB file, one run."""
+    import dagster as dg
+
+    from podcast_assets.defs.run_requests import plan_from_world
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for i in range(6):
+        (raw / f"ep{i}.txt").write_text(f"Episode {i}. We talked about the weather.\n")
+    monkeypatch.setenv("PODCAST_LAKE_DATA", str(tmp_path / "lake"))
+    monkeypatch.setenv("PODCAST_CONCURRENT_RUNS", "3")
+    targets = {"lake": new_lake(lake_server, tmp_path / "lake"), "file": tmp_path / "w.duckdb"}
+    batches = {}
+    for name, target in targets.items():
+        with dg.instance_for_test() as instance:
+            tick, _ = plan_from_world(
+                raw, target, instance, lock_timeout_s=5, unregister_removed=True
+            )
+        batches[name] = [b.keys for b in tick.batches]
+    assert batches["file"] == [tuple(f"ep{i}" for i in range(6))]
+    assert batches["lake"] == [("ep0", "ep1"), ("ep2", "ep3"), ("ep4", "ep5")]
