@@ -151,7 +151,11 @@ def detect_language(
     declared_code = normalize_language(declared)
     sample = _sample(text)
     letters = sum(count for _, count in sample)
-    detected, confidence = _classify(sample) if sample and letters >= min_chars else (None, 0.0)
+    # Too few letters to override a declaration: the classifier could not change the answer.
+    needed = declared_code is None or letters >= OVERRIDE_MIN_LETTERS
+    detected, confidence = (
+        _classify(sample) if needed and sample and letters >= min_chars else (None, 0.0)
+    )
     if declared_code is not None:
         overridden = (
             detected is not None
@@ -218,12 +222,24 @@ _loaded: Any = None
 
 
 def _identifier() -> Any:
-    """py3langid's classifier with normalised probabilities, loaded once per process (~0.7 s)."""
+    """py3langid's classifier with normalised probabilities, loaded once per process (~0.7 s,
+    two thirds of it decompressing its 68 MB model, which releases the GIL)."""
     global _loaded
     with _lock:
         if _loaded is None:
             _loaded = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
         return _loaded
+
+
+def preload() -> None:
+    """Start loading the classifier in a daemon thread; its first use waits for it (the lock).
+
+    For a process that will classify soon and has other work meanwhile (the CLI imports
+    Dagster and spaCy before its run ingests). The thread imports nothing, so it cannot
+    contend for the import lock; nothing classifies in the forked extraction workers.
+    """
+    if _loaded is None:
+        threading.Thread(target=_identifier, name="langid-preload", daemon=True).start()
 
 
 LANGUAGE_PIPELINES_DEFAULT: Mapping[str, str] = MappingProxyType(
