@@ -66,7 +66,6 @@ def refresh(raw_dir: Path | None, warehouse_path: Path | None, skip_search_index
         if summary is not None:
             _finish(summary.lines(), summary.exit_code)
             return
-        scanned.preload()  # models the runs will need, on the other core, during the imports
         from podcast_assets.definitions import defs
         from podcast_assets.runner import open_instance, run_refresh
 

@@ -222,24 +222,12 @@ _loaded: Any = None
 
 
 def _identifier() -> Any:
-    """py3langid's classifier with normalised probabilities, loaded once per process (~0.7 s,
-    two thirds of it decompressing its 68 MB model, which releases the GIL)."""
+    """py3langid's classifier with normalised probabilities, loaded once per process (~0.7 s)."""
     global _loaded
     with _lock:
         if _loaded is None:
             _loaded = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
         return _loaded
-
-
-def preload() -> None:
-    """Start loading the classifier in a daemon thread; its first use waits for it (the lock).
-
-    For a process that will classify soon and has other work meanwhile (the CLI imports
-    Dagster and spaCy before its run ingests). The thread imports nothing, so it cannot
-    contend for the import lock; nothing classifies in the forked extraction workers.
-    """
-    if _loaded is None:
-        threading.Thread(target=_identifier, name="langid-preload", daemon=True).start()
 
 
 LANGUAGE_PIPELINES_DEFAULT: Mapping[str, str] = MappingProxyType(

@@ -98,25 +98,15 @@ def plan_from(con: duckdb.DuckDBPyConnection, files: Sequence[RawFile]) -> Refre
 
 @dataclass(frozen=True)
 class Scan:
-    """The raw folder as the preflight saw it: its files (hashed), the entries it refused, and
-    the plan against the warehouse at that moment (None when there is no warehouse yet).
+    """The raw folder as the preflight saw it: its files (hashed) and the entries it refused.
 
     The CLI hands it to the runner, which would otherwise hash every file a second time
-    (about a second at 1,000 files). A file that changes after the scan is seen by the next
-    refresh, as one that changes during a run is.
+    (0.09 s per 300 files from the page cache). A file that changes after the scan is seen by
+    the next refresh, as one that changes during a run is.
     """
 
     files: list[RawFile]
     refusals: list[Refusal]
-    plan: RefreshPlan | None = None
-
-    def preload(self) -> None:
-        """Start loading, in a thread, the language identifier when files will be ingested
-        (most of its load is decompression, which leaves the GIL to the imports meanwhile)."""
-        if self.plan is None or self.plan.to_ingest:
-            from podcast_assets.language import preload  # numpy: not on the no-op path
-
-            preload()
 
 
 def check(
@@ -137,7 +127,7 @@ def check(
         return Scan(files, refusals), None
     with warehouse.open_reader(warehouse_path, lock_timeout_s) as con:
         plan = plan_from(con, files)
-        scanned = Scan(files, refusals, plan)
+        scanned = Scan(files, refusals)
         if refusals or plan.has_work:
             return scanned, None
         rejected = warehouse.rejections(con)
