@@ -60,7 +60,7 @@ def refresh(raw_dir: Path | None, warehouse_path: Path | None, skip_search_index
     click.echo(f"refreshing {warehouse.display(target)} from {raw}")
     try:
         # Nothing changed: answered without importing Dagster or spaCy (seconds of imports).
-        summary = preflight.settled(
+        scanned, summary = preflight.check(
             raw, target, settings.lock_timeout_s(), search_index=not skip_search_index
         )
         if summary is not None:
@@ -78,6 +78,7 @@ def refresh(raw_dir: Path | None, warehouse_path: Path | None, skip_search_index
             lock_timeout_s=settings.lock_timeout_s(),
             echo=click.echo,
             search_index=not skip_search_index,
+            scanned=scanned,
         )
     except (Exception, KeyboardInterrupt) as exc:
         fail(exc, "refresh")

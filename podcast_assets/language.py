@@ -151,7 +151,11 @@ def detect_language(
     declared_code = normalize_language(declared)
     sample = _sample(text)
     letters = sum(count for _, count in sample)
-    detected, confidence = _classify(sample) if sample and letters >= min_chars else (None, 0.0)
+    # Too few letters to override a declaration: the classifier could not change the answer.
+    needed = declared_code is None or letters >= OVERRIDE_MIN_LETTERS
+    detected, confidence = (
+        _classify(sample) if needed and sample and letters >= min_chars else (None, 0.0)
+    )
     if declared_code is not None:
         overridden = (
             detected is not None

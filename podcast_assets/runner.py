@@ -27,7 +27,7 @@ from podcast_assets.defs.resources import WarehouseResource
 from podcast_assets.defs.run_requests import TRIGGER_TAG
 from podcast_assets.models import RawFile
 from podcast_assets.planning import Batch, RefreshPlan, plan_batches, split_batches
-from podcast_assets.preflight import RefreshSummary, plan_from
+from podcast_assets.preflight import RefreshSummary, Scan, plan_from
 from podcast_assets.rawfiles import Refusal, scan_raw_dir
 from podcast_assets.runs import QUIET_RUN_CONFIG, execute_batch, record_failure
 from podcast_assets.settings import WarehouseTarget
@@ -81,15 +81,17 @@ def run_refresh(
     lock_timeout_s: float = warehouse.DEFAULT_LOCK_TIMEOUT_S,
     echo: Callable[[str], None] = lambda _: None,
     search_index: bool = True,
+    scanned: Scan | None = None,
 ) -> RefreshSummary:
     """Plan, register partitions, launch the runs, and report.
 
     With `search_index`, a run of `search_index_job` follows when the index no longer covers
-    every transcript (a rebuild is whole: seconds per thousand episodes).
+    every transcript (a rebuild is whole: seconds per thousand episodes). `scanned`: the
+    preflight's scan of `raw_dir`, taken moments ago (else the folder is scanned here).
     """
     started = time.monotonic()
     summary = RefreshSummary()
-    files, collisions = scan_raw_dir(raw_dir)
+    files, collisions = (scanned.files, scanned.refusals) if scanned else scan_raw_dir(raw_dir)
     summary.files_seen = len(files) + len(collisions)
 
     # Runs left STARTED by a killed refresh are failed and their slots freed before planning,

@@ -178,3 +178,28 @@ def warehouse_target(
     monkeypatch.setenv("PODCAST_LAKE_DATA", str(data))
     yield new_lake(request.getfixturevalue("lake_server"), data)
     lake.forget()
+
+
+@pytest.fixture(scope="session")
+def _empty_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse with the schema and nothing else, created once per session.
+
+    Creating the schema is ~0.2 s of DuckDB catalog work (mostly its ~220 column comments);
+    a test that only needs a warehouse to write into starts from a copy of this file instead,
+    the very file `open_writer` would have created (its schema hash is current, so the copy
+    is opened as is). Tests of schema creation itself create their own.
+    """
+    from podcast_assets import warehouse
+
+    path = tmp_path_factory.mktemp("empty-warehouse") / "w.duckdb"
+    with warehouse.open_writer(path):
+        pass
+    return path
+
+
+@pytest.fixture
+def new_warehouse(tmp_path: Path, _empty_warehouse: Path) -> Path:
+    """A new, empty warehouse file of this test's own (`tmp_path / "w.duckdb"`)."""
+    path = tmp_path / "w.duckdb"
+    shutil.copyfile(_empty_warehouse, path)
+    return path

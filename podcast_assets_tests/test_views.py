@@ -7,6 +7,7 @@ checked on rows small enough to reason about.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -177,10 +178,10 @@ TRANSCRIPT_881_ROWS: dict[str, list[dict[str, Any]]] = {
 }
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def _written(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """881 as an enriched page and a transcript, 886 as a page, and one timed transcript."""
-    path = tmp_path / "w.duckdb"
+    path = tmp_path_factory.mktemp("views") / "w.duckdb"
     shared_quote = "Trainium makes training cheaper on AWS."
     write_file(
         path,
@@ -205,6 +206,14 @@ def db(tmp_path: Path) -> Path:
         topics=[{"topic": "AI hardware", "mentions": 1, "prominence": 0.1, "source": "analyzer"}],
     )
     write_file(path, timed_episode(), **TIMED_ROWS)
+    return path
+
+
+@pytest.fixture
+def db(_written: Path, tmp_path: Path) -> Path:
+    """This test's own copy of the module's warehouse (written once: 4 files, 8 transactions)."""
+    path = tmp_path / "w.duckdb"
+    shutil.copyfile(_written, path)
     return path
 
 
@@ -237,8 +246,8 @@ def test_views_leaderboard_counts_episodes_not_files(db):
     assert rows["NVIDIA"]["last_seen"] == INGESTED
 
 
-def test_views_leaderboard_breaks_label_ties_by_name(tmp_path):
-    db = tmp_path / "w.duckdb"
+def test_views_leaderboard_breaks_label_ties_by_name(new_warehouse):
+    db = new_warehouse
     tied = [
         mention("JAX", label="PRODUCT", category="ai_software"),
         mention("JAX", label="ORG", category="ai_application"),
@@ -279,8 +288,8 @@ def test_views_quotes_by_entity_matches_words_and_positions_once(db):
     assert [(r["episode_key"], r["matched_by"]) for r in nvidia] == [("gradient-dissent:0", "text")]
 
 
-def test_views_quotes_of_one_episode_are_kept_once(tmp_path):
-    db = tmp_path / "w.duckdb"
+def test_views_quotes_of_one_episode_are_kept_once(new_warehouse):
+    db = new_warehouse
     page = episode("page", "show:1", "enriched_page", "s1")
     page_quotes = [
         quote("She spent six years developing systems on SageMaker", "analyzer", relevance_score=3),
@@ -308,8 +317,8 @@ def test_views_quotes_of_one_episode_are_kept_once(tmp_path):
     ]
 
 
-def test_views_catalog_merges_guest_spellings_one_letter_apart(tmp_path):
-    db = tmp_path / "w.duckdb"
+def test_views_catalog_merges_guest_spellings_one_letter_apart(new_warehouse):
+    db = new_warehouse
     write_file(db, episode("a", "k", "enriched_page", "1", guests=["Emily Webber"]))
     write_file(db, episode("b", "k", "plain_transcript", "2", guests=["Emily Weber", "Jo Li"]))
     assert query(db, "SELECT guests FROM episode_catalog") == [
@@ -317,8 +326,8 @@ def test_views_catalog_merges_guest_spellings_one_letter_apart(tmp_path):
     ]
 
 
-def test_views_quotes_by_entity_is_safe_with_regex_characters_in_names(tmp_path):
-    db = tmp_path / "w.duckdb"
+def test_views_quotes_by_entity_is_safe_with_regex_characters_in_names(new_warehouse):
+    db = new_warehouse
     names = ["C++", "(unclosed", "a.b", "O'Brien", "x|y", "\\d+"]
     write_file(
         db,
@@ -468,11 +477,11 @@ def test_views_sample_leaderboard_counts_distinct_episodes(sample_db):
     assert row["most"] <= row["total"] == 3
 
 
-def test_views_spellings_merge_across_episodes_through_entity_aliases(tmp_path):
+def test_views_spellings_merge_across_episodes_through_entity_aliases(new_warehouse):
     from podcast_assets.extraction.gazetteer import Gazetteer
     from podcast_assets.steps.extract import rebuild_entity_aliases
 
-    db = tmp_path / "w.duckdb"
+    db = new_warehouse
     write_file(db, episode("a", "show:1", "webvtt", "s1"), mentions=[mention("Audio Boom")] * 2)
     write_file(db, episode("b", "show:2", "webvtt", "s2"), mentions=[mention("Audioboom")] * 3)
     write_file(db, episode("c", "show:3", "webvtt", "s3"), mentions=[mention("Pod News")])

@@ -32,13 +32,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import wordfreq
 from spacy.attrs import ENT_TYPE, ORTH, SPACY
 from spacy.strings import get_string_id
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from podcast_assets.extraction.rows import make_row
+from podcast_assets.extraction.wordfreq_import import wordfreq
 from podcast_assets.language import base_language
 from podcast_assets.schema import TOPICS
 
