@@ -51,6 +51,9 @@ def run_all(
 ) -> list[Outcome]:
     """Run every batch, `workers` at a time, each in a process of its own; wait for all."""
     pending = list(batches)
+    # The runs share this machine's cores: each extracts with its share, not with all of them
+    # (a run's NLP alone fills two cores; two runs of two workers each would thrash).
+    cores = max(1, (os.cpu_count() or 1) // min(workers, max(1, len(pending))))
     running: dict[subprocess.Popen[str], Batch] = {}
     outcomes: list[Outcome] = []
     try:
@@ -61,7 +64,7 @@ def run_all(
                     f"run: {batch.kind} for {len(batch.keys)} partition(s) "
                     f"[{batch.start} .. {batch.end}] (concurrent)"
                 )
-                running[_start(batch, raw_dir, target, lock_timeout_s)] = batch
+                running[_start(batch, raw_dir, target, lock_timeout_s, cores)] = batch
             for proc in [p for p in running if p.poll() is not None]:
                 outcomes.append(_outcome(proc, running.pop(proc)))
             time.sleep(_POLL_S)
@@ -99,9 +102,10 @@ def record(
 
 
 def _start(
-    batch: Batch, raw_dir: Path, target: WarehouseTarget, lock_timeout_s: float
+    batch: Batch, raw_dir: Path, target: WarehouseTarget, lock_timeout_s: float, cores: int
 ) -> subprocess.Popen[str]:
     job = {
+        "nlp_processes": cores,
         "kind": str(batch.kind),
         "keys": list(batch.keys),
         "raw_dir": str(raw_dir),
@@ -135,7 +139,13 @@ def _main(job_json: str) -> int:
     batch = Batch(BatchKind(job["kind"]), tuple(job["keys"]))
     with dg.DagsterInstance.get() as instance:
         result = execute_batch(
-            defs, batch, instance, Path(job["raw_dir"]), job["warehouse"], job["lock_timeout_s"]
+            defs,
+            batch,
+            instance,
+            Path(job["raw_dir"]),
+            job["warehouse"],
+            job["lock_timeout_s"],
+            nlp_processes=job["nlp_processes"],
         )
     print(json.dumps({"run_id": result.run_id, "success": result.success}), flush=True)
     return 0

@@ -187,8 +187,12 @@ class _BatchRunner:
         )
         self.summary.recovered_runs.extend(_recovered_lines(recovery))
         # The pool's rows are created by whichever run first claims a slot; on PostgreSQL two
-        # workers doing it at once can collide (a unique key), so create them before they start.
-        self.instance.event_log_storage.initialize_concurrency_limit_to_default(WRITER_POOL)
+        # workers doing it at once collide (a unique key, then an aborted transaction), so
+        # create them before they start. Only once: Dagster's own "insert, else update" fails
+        # the same way on PostgreSQL when the row exists.
+        storage = self.instance.event_log_storage
+        if WRITER_POOL not in storage.get_concurrency_keys():
+            storage.initialize_concurrency_limit_to_default(WRITER_POOL)
         outcomes = parallel_runs.run_all(
             batches, self.workers, self.raw_dir, self.warehouse_path, self.lock_timeout_s, self.echo
         )

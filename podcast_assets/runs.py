@@ -14,8 +14,8 @@ from typing import Any
 
 import dagster as dg
 
-from podcast_assets import warehouse
-from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
+from podcast_assets import settings, warehouse
+from podcast_assets.defs.resources import RawFilesResource, SpacyResource, WarehouseResource
 from podcast_assets.defs.run_requests import TRIGGER_TAG, batch_tags, job_name
 from podcast_assets.failures import INTERRUPTED, UNKNOWN, classify
 from podcast_assets.planning import Batch, RefreshPlan
@@ -33,14 +33,23 @@ def execute_batch(
     raw_dir: Path,
     warehouse_path: WarehouseTarget,
     lock_timeout_s: float,
+    *,
+    nlp_processes: int | None = None,
 ) -> dg.ExecuteInProcessResult:
+    """Run `batch` here. `nlp_processes`: the extraction workers this run may use (concurrent
+    runs share the machine's cores), else the `nlp` resource's own setting."""
+    resources: dict[str, Any] = {
+        # The directories this refresh planned from, whatever the environment says.
+        "raw_files": RawFilesResource(path=str(raw_dir)),
+        "warehouse": WarehouseResource(path=str(warehouse_path), lock_timeout_s=lock_timeout_s),
+    }
+    if nlp_processes is not None:
+        resources["nlp"] = SpacyResource(
+            model=settings.SPACY_MODEL.value(), n_process=nlp_processes
+        )
     return defs.resolve_job_def(job_name(batch)).execute_in_process(
         instance=instance,
-        # The directories this refresh planned from, whatever the environment says.
-        resources={
-            "raw_files": RawFilesResource(path=str(raw_dir)),
-            "warehouse": WarehouseResource(path=str(warehouse_path), lock_timeout_s=lock_timeout_s),
-        },
+        resources=resources,
         partition_key=batch.partition_key,
         tags={TRIGGER_TAG: "cli", **batch_tags(batch)},
         run_config=QUIET_RUN_CONFIG,
