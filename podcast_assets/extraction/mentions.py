@@ -4,6 +4,7 @@ Confidence is a fixed, documented scale rather than a model probability (the sma
 does not expose calibrated entity scores):
 - 0.9   gazetteer name or alias matched exactly (EntityRuler, or lookup of a trimmed NER span);
 - 0.9 * similarity/100  for a fuzzy match of an NER span to a gazetteer name (>= 0.79);
+- 0.9   a person of the episode (speaker label, or listed by the feed), see people.py;
 - 0.6   a lone first name linked to the one full name of the episode that starts with it;
 - 0.4 + 0.1 per occurrence in the episode, at most 0.8, for other model NER spans: a name the
   model finds again and again is more likely real than a one-off.
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter, defaultdict
-from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,11 +21,13 @@ from spacy.tokens import Doc, Span
 
 from podcast_assets.extraction.aliases import (
     NameCount,
+    alias_key,
     gazetteer_keys,
     is_fused_discourse,
     resolve_aliases,
 )
 from podcast_assets.extraction.gazetteer import Gazetteer
+from podcast_assets.extraction.people import EpisodePeople, people_rows
 from podcast_assets.extraction.rows import make_row
 from podcast_assets.extraction.surfaces import (
     is_junk,
@@ -40,6 +42,7 @@ from podcast_assets.schema import MENTIONS
 SOURCE_SPACY = "spacy"
 SOURCE_GAZETTEER = "gazetteer"
 SOURCE_PROPER_NOUN = "proper_noun"  # see proper_nouns.py
+SOURCE_PERSON = "person_name"  # a person of the episode named where no other rule found it
 # Names found by a model or by their writing, not looked up: cleaned, merged, linked here.
 FOUND_BY_SHAPE = frozenset({SOURCE_SPACY, SOURCE_PROPER_NOUN})
 # Model labels worth a mention row. Numeric and temporal labels (CARDINAL, DATE, MONEY, ...)
@@ -145,19 +148,24 @@ def finish_mentions(
     segment_starts: list[int],
     gazetteer: Gazetteer,
     language: str | None = None,
+    people: EpisodePeople | None = None,
 ) -> list[dict[str, Any]]:
     """Episode-level pass: drop names fused to a discourse word of the episode's language,
-    merge spellings of one name, link lone first names (to a full name said in the episode
-    or a speaker label), set frequency confidence, build rows."""
+    merge spellings of one name (a person of the episode's spelling wins), link lone first
+    names, set frequency confidence, build rows, and add one row per person of the episode
+    with their role on all of their rows."""
+    people = people or EpisodePeople((), segments)
     drafts[:] = [
         d
         for d in drafts
         if d.source not in FOUND_BY_SHAPE or not is_fused_discourse(d.entity, language or "en")
     ]
-    _merge_spellings(drafts, gazetteer)
-    speakers = {s.speaker for s in segments if s.speaker and " " in s.speaker.strip()}
-    _link_first_names(drafts, gazetteer, speakers)
+    _label_like_their_names(drafts)
+    _merge_spellings(drafts, gazetteer, people)
+    _link_first_names(drafts, gazetteer, people)
+    _add_said_people(drafts, text, people)
     frequency = Counter(d.entity for d in drafts if d.source in FOUND_BY_SHAPE)
+    roles = people.roles()
     rows = []
     for d in sorted(drafts, key=lambda d: (d.start, d.end)):
         if d.confidence is None:
@@ -180,23 +188,48 @@ def finish_mentions(
                 context=context or None,
                 confidence=round(float(d.confidence), 3),
                 source=d.source,
+                role=roles.get(alias_key(d.entity)) if d.label == "PERSON" else None,
             )
         )
-    return rows
+    return [*rows, *people_rows(episode_id, people, gazetteer)]
 
 
-def _merge_spellings(drafts: list[MentionDraft], gazetteer: Gazetteer) -> None:
+def _label_like_their_names(drafts: list[MentionDraft]) -> None:
+    """Names found by their capitals have no label: they take the label the model gives the
+    same name elsewhere in the episode, and a full name whose first word the model calls a
+    PERSON there is a PERSON ("Safia Abdalla" beside "Safia")."""
+    votes: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for d in drafts:
+        if d.source == SOURCE_SPACY and d.label:
+            votes[d.entity][d.label] += 1
+    persons = {e for e, labels in votes.items() if " " not in e and "PERSON" in labels}
+    for d in drafts:
+        if d.source != SOURCE_PROPER_NOUN or d.label is not None:
+            continue
+        if votes[d.entity]:
+            d.label = votes[d.entity].most_common(1)[0][0]
+        elif " " in d.entity and d.entity.split(" ", 1)[0] in persons:
+            d.label = "PERSON"
+
+
+def _merge_spellings(
+    drafts: list[MentionDraft], gazetteer: Gazetteer, people: EpisodePeople
+) -> None:
     """ "Audio Boom" and "Audioboom" in one episode are one entity: model spans merged by
     `resolve_aliases` (same key, near-identical or sound-alike spellings of one label), under
-    the gazetteer's name or else the episode's most frequent spelling."""
+    the gazetteer's name, else a person of the episode's ("Yishai Berry" said, "Yishai
+    Beeri" labelled), else the episode's most frequent spelling."""
     counts = Counter((d.entity, d.label) for d in drafts if d.source in FOUND_BY_SHAPE)
-    if len(counts) < 2:
+    if not counts:
         return
     names = [NameCount(entity, label, n) for (entity, label), n in counts.items()]
-    canonical = {
-        (a.surface, a.label): a.canonical
-        for a in resolve_aliases(names, _gazetteer_keys(gazetteer))
-    }
+    known = _gazetteer_keys(gazetteer)
+    person_names = {p.name for p in people.people}
+    if person_names:
+        known = {**{alias_key(n): n for n in person_names}, **known}
+    elif len(counts) < 2:
+        return
+    canonical = {(a.surface, a.label): a.canonical for a in resolve_aliases(names, known)}
     by_name = gazetteer.by_name
     for d in drafts:
         target = canonical.get((d.entity, d.label)) if d.source in FOUND_BY_SHAPE else None
@@ -205,6 +238,8 @@ def _merge_spellings(drafts: list[MentionDraft], gazetteer: Gazetteer) -> None:
             entry = by_name.get(target)
             if entry is not None:
                 d.source, d.label, d.category = SOURCE_GAZETTEER, entry.label, entry.category
+            elif target in person_names:
+                d.label = "PERSON"
 
 
 _keys_by_gazetteer: dict[int, tuple[Gazetteer, dict[str, str]]] = {}
@@ -218,30 +253,49 @@ def _gazetteer_keys(gazetteer: Gazetteer) -> dict[str, str]:
 
 
 def _link_first_names(
-    drafts: list[MentionDraft], gazetteer: Gazetteer, speakers: Collection[str] = frozenset()
+    drafts: list[MentionDraft], gazetteer: Gazetteer, people: EpisodePeople
 ) -> None:
-    """ "Ron" -> "Ron Diamant" when exactly one full PERSON name in the episode (said, or a
-    speaker's label) starts with it."""
-    full_names: defaultdict[str, set[str]] = defaultdict(set)
+    """ "Ron" -> "Ron Diamant". A lone name found by shape links to the one person of the
+    episode (speaker or listed) whose first name it is, whatever label the model gave it;
+    else a lone PERSON links to the one full PERSON name said in the episode that starts
+    with it. One-word speaker labels link to said full names the same way."""
+    said: defaultdict[str, set[str]] = defaultdict(set)
     for d in drafts:
         if d.label == "PERSON" and " " in d.entity:
-            full_names[d.entity.split(" ", 1)[0].casefold()].add(d.entity)
-    for speaker in speakers:
-        name = normalize_space(speaker)
-        first = name.split(" ", 1)[0].casefold()
-        if not any(n.casefold() == name.casefold() for n in full_names[first]):
-            full_names[first].add(name)
+            said[alias_key(d.entity.split(" ", 1)[0])].add(d.entity)
+    people.link_lone_names(said)
     by_name = gazetteer.by_name
     for d in drafts:
-        if d.source != SOURCE_SPACY or d.label != "PERSON" or " " in d.entity:
+        if d.source not in FOUND_BY_SHAPE:
             continue
-        candidates = full_names.get(d.entity.casefold(), set())
+        if " " in d.entity:
+            if d.label in (None, "PERSON") and (person := people.sounding_like(d.entity)):
+                d.entity, d.label = person, "PERSON"
+            continue
+        candidates = people.full_names_with_first(d.entity)
+        if not candidates and d.label == "PERSON":
+            candidates = said.get(alias_key(d.entity), set())
         if len(candidates) == 1:
-            d.entity = next(iter(candidates))
+            d.entity, d.label = next(iter(candidates)), "PERSON"
             d.confidence = CONFIDENCE_LINKED
             entry = by_name.get(d.entity)
             if entry is not None:
                 d.category = entry.category
+
+
+def _add_said_people(drafts: list[MentionDraft], text: str, people: EpisodePeople) -> None:
+    """The episode's people where the text names them and nothing else was found there: the
+    model misses names it has no context for ("Thanks, Priya.")."""
+    covered = {i for d in drafts for i in range(d.start, d.end)}
+    for start, end, name in people.said(text):
+        if not covered.isdisjoint(range(start, end)):
+            continue
+        covered.update(range(start, end))
+        surface = text[start:end]
+        confidence = CONFIDENCE_EXACT if surface == name else CONFIDENCE_LINKED
+        drafts.append(
+            MentionDraft(name, surface, "PERSON", None, start, end, SOURCE_PERSON, confidence)
+        )
 
 
 def _seconds(value: float | None) -> float | None:

@@ -41,6 +41,7 @@ from podcast_assets.extraction.keyphrases import (
     wordfreq_language,
 )
 from podcast_assets.extraction.mentions import MentionDraft, doc_mentions, finish_mentions
+from podcast_assets.extraction.people import EpisodePeople, Person
 from podcast_assets.extraction.pipeline import routed_pipeline
 from podcast_assets.extraction.proper_nouns import keep_consistent, proper_noun_drafts
 from podcast_assets.extraction.quotes import (
@@ -61,12 +62,14 @@ DEFAULT_BATCH_SIZE = 4
 
 
 class Transcript(NamedTuple):
-    """One episode to extract: its segments, language and pipeline route (see `route`)."""
+    """One episode to extract: its segments, language, pipeline route (see `route`) and the
+    people its metadata lists (see people.py)."""
 
     episode_id: str
     segments: Sequence[Segment]
     language: str | None = None
     route: str = ""
+    people: tuple[Person, ...] = ()
 
 
 def extract_transcripts(
@@ -250,6 +253,7 @@ class _Episode:
     chunks: list[tuple[int, int]]
     language: str | None = None
     keyphrases: KeyphraseCounter | None = None
+    people: tuple[Person, ...] = ()
     drafts: list[MentionDraft] = field(default_factory=list)
     sentences: list[Sentence] = field(default_factory=list)
     topic_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -266,7 +270,9 @@ class _Episode:
         chunks = chunk_ranges(text, spans, max_chars)
         speakers = {seg.speaker for seg in segs if seg.speaker}
         phrases = KeyphraseCounter(item.language, names=speakers)
-        return cls(index, episode_id, segs, text, starts, chunks, item.language, phrases)
+        return cls(
+            index, episode_id, segs, text, starts, chunks, item.language, phrases, item.people
+        )
 
     def add(self, doc: Doc, offset: int, gazetteer: Gazetteer, matcher: TopicMatcher) -> None:
         drafts = doc_mentions(doc, offset, gazetteer)
@@ -313,8 +319,9 @@ class _Episode:
         args = (self.segments, self.segment_starts)
         self.drafts = keep_consistent(self.drafts, self.text)
         # Mentions first: it links first names, which the quotes' entity lists then show.
+        people = EpisodePeople(self.people, self.segments, gazetteer)
         mentions = finish_mentions(
-            self.episode_id, self.drafts, self.text, *args, gazetteer, self.language
+            self.episode_id, self.drafts, self.text, *args, gazetteer, self.language, people
         )
         return Extraction(
             episode_id=self.episode_id,
