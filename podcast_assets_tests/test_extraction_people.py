@@ -95,9 +95,20 @@ def test_extraction_people_take_the_gazetteer_name_of_a_person_it_knows():
 
 def test_extraction_people_a_spoken_spelling_that_sounds_like_a_person_is_that_person():
     people = EpisodePeople((Person("Marta Kowalski", "guest"),), ())
-    assert people.sounding_like("Marta Kowalsky") == "Marta Kowalski"
-    assert people.sounding_like("Marta Nowak") is None
-    assert people.sounding_like("Marta") is None
+    assert people.spelled_like("Marta Kowalsky") == "Marta Kowalski"
+    assert people.spelled_like("marta  kowalski") == "Marta Kowalski"
+    assert people.spelled_like("Marta Nowak") is None
+    assert people.spelled_like("Marta") is None
+
+
+def test_extraction_people_said_finds_names_and_own_first_names_never_lower_case():
+    listed = (Person("Will Ortega", "host"), Person("Ines Alba", "guest"), Person("Ines Roy", "x"))
+    people = EpisodePeople(listed, ())
+    text = "Will Ortega here. Will you ask Ines? Ines Alba will. Thanks, Will."
+    said = [(text[a:b], name) for a, b, name in people.said(text)]
+    # "Will" is also written in lower case, and two people are called Ines.
+    assert said == [("Will Ortega", "Will Ortega"), ("Ines Alba", "Ines Alba")]
+    assert [n for _, _, n in people.said("Thanks, Will.")] == ["Will Ortega"]
 
 
 # --- the real pipeline ----------------------------------------------------------------------

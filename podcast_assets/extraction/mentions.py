@@ -161,7 +161,7 @@ def finish_mentions(
         if d.source not in FOUND_BY_SHAPE or not is_fused_discourse(d.entity, language or "en")
     ]
     _label_like_their_names(drafts)
-    _merge_spellings(drafts, gazetteer, people)
+    _merge_spellings(drafts, gazetteer)
     _link_first_names(drafts, gazetteer, people)
     _add_said_people(drafts, text, people)
     frequency = Counter(d.entity for d in drafts if d.source in FOUND_BY_SHAPE)
@@ -212,24 +212,18 @@ def _label_like_their_names(drafts: list[MentionDraft]) -> None:
             d.label = "PERSON"
 
 
-def _merge_spellings(
-    drafts: list[MentionDraft], gazetteer: Gazetteer, people: EpisodePeople
-) -> None:
+def _merge_spellings(drafts: list[MentionDraft], gazetteer: Gazetteer) -> None:
     """ "Audio Boom" and "Audioboom" in one episode are one entity: model spans merged by
     `resolve_aliases` (same key, near-identical or sound-alike spellings of one label), under
-    the gazetteer's name, else a person of the episode's ("Yishai Berry" said, "Yishai
-    Beeri" labelled), else the episode's most frequent spelling."""
+    the gazetteer's name or else the episode's most frequent spelling."""
     counts = Counter((d.entity, d.label) for d in drafts if d.source in FOUND_BY_SHAPE)
-    if not counts:
+    if len(counts) < 2:
         return
     names = [NameCount(entity, label, n) for (entity, label), n in counts.items()]
-    known = _gazetteer_keys(gazetteer)
-    person_names = {p.name for p in people.people}
-    if person_names:
-        known = {**{alias_key(n): n for n in person_names}, **known}
-    elif len(counts) < 2:
-        return
-    canonical = {(a.surface, a.label): a.canonical for a in resolve_aliases(names, known)}
+    canonical = {
+        (a.surface, a.label): a.canonical
+        for a in resolve_aliases(names, _gazetteer_keys(gazetteer))
+    }
     by_name = gazetteer.by_name
     for d in drafts:
         target = canonical.get((d.entity, d.label)) if d.source in FOUND_BY_SHAPE else None
@@ -238,8 +232,6 @@ def _merge_spellings(
             entry = by_name.get(target)
             if entry is not None:
                 d.source, d.label, d.category = SOURCE_GAZETTEER, entry.label, entry.category
-            elif target in person_names:
-                d.label = "PERSON"
 
 
 _keys_by_gazetteer: dict[int, tuple[Gazetteer, dict[str, str]]] = {}
@@ -258,7 +250,8 @@ def _link_first_names(
     """ "Ron" -> "Ron Diamant". A lone name found by shape links to the one person of the
     episode (speaker or listed) whose first name it is, whatever label the model gave it;
     else a lone PERSON links to the one full PERSON name said in the episode that starts
-    with it. One-word speaker labels link to said full names the same way."""
+    with it. One-word speaker labels link to said full names the same way. A full name said
+    as a person of the episode is spelled ("Yishai Berry" for "Yishai Beeri") is that person."""
     said: defaultdict[str, set[str]] = defaultdict(set)
     for d in drafts:
         if d.label == "PERSON" and " " in d.entity:
@@ -269,7 +262,7 @@ def _link_first_names(
         if d.source not in FOUND_BY_SHAPE:
             continue
         if " " in d.entity:
-            if d.label in (None, "PERSON") and (person := people.sounding_like(d.entity)):
+            if d.label in (None, "PERSON") and (person := people.spelled_like(d.entity)):
                 d.entity, d.label = person, "PERSON"
             continue
         candidates = people.full_names_with_first(d.entity)

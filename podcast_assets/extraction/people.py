@@ -101,9 +101,8 @@ class EpisodePeople:
         self.listed = tuple(Person(known(p.name), p.role) for p in listed)
         # As the metadata writes each listed name (the surface of its row).
         self.written = {c.name: p.name for c, p in zip(self.listed, listed, strict=True)}
-        labels = dict.fromkeys(
-            normalize_space(s.speaker) for s in segments if s.speaker and is_person_label(s.speaker)
-        )
+        written = dict.fromkeys(s.speaker for s in segments if s.speaker)
+        labels = [x for x in dict.fromkeys(map(normalize_space, written)) if is_person_label(x)]
         # label -> the person it is (a listed one, else the label itself as a speaker)
         self.speakers: dict[str, Person] = {
             label: self._listed_match(known(label)) or Person(known(label), ROLE_SPEAKER)
@@ -143,39 +142,42 @@ class EpisodePeople:
                 if len(candidates) == 1:
                     self.speakers[label] = Person(next(iter(candidates)), ROLE_SPEAKER)
 
-    def sounding_like(self, name: str) -> str | None:
-        """The one person whose name has the same first word as `name` and sounds like it
-        in the others ("Yishai Berry" said, "Yishai Beeri" labelled): within one episode,
-        an ASR spelling of a participant, though across a corpus it may be someone else."""
+    def spelled_like(self, name: str) -> str | None:
+        """The person whose name `name` spells otherwise: the same key ("dan lines"), or the
+        same first word and the others sounding alike ("Yishai Berry" said, "Yishai Beeri"
+        labelled; within one episode an ASR spelling, across a corpus maybe someone else)."""
         words = name.split()
-        if len(words) < 2:
-            return None
-        sound = _sound(words)
+        key, sound = alias_key(name), _sound(words)
         found = {
             p.name
             for p in self.people
-            if p.name != name
-            and len(p.name.split()) == len(words)
-            and _sound(p.name.split()) == sound
+            if alias_key(p.name) == key
+            or (len(p.name.split()) == len(words) > 1 and _sound(p.name.split()) == sound)
         }
         return next(iter(found)) if len(found) == 1 else None
 
     def said(self, text: str) -> Iterator[tuple[int, int, str]]:
         """(start, end, person) wherever `text` writes a person's name as a whole word: the
         full name, or a first name no other person of the episode has and the text never
-        writes in lower case ("Will" is also a verb)."""
+        writes in lower case ("Will" is also a verb). One scan of the text for all names."""
         people = self.people
         firsts = Counter(_first_key(p.name) for p in people)
+        forms = {p.name: p.name for p in people}
         for person in people:
-            forms = [person.name]
             first = person.name.split(" ", 1)[0]
             own = " " in person.name and firsts[_first_key(first)] == 1
-            named = own and len(first) > 1 and first[0].isupper()
-            if named and not _whole(first.lower()).search(text):
-                forms.append(first)
-            for form in forms:
-                for match in _whole(form).finditer(text):
-                    yield match.start(), match.end(), person.name
+            if own and len(first) > 1 and first[0].isupper():
+                forms.setdefault(first, person.name)
+        if not forms:
+            return
+        firsts_only = {f.lower() for f, name in forms.items() if f != name}
+        lowered = (
+            {m.group() for m in _alternation(firsts_only).finditer(text)} if firsts_only else set()
+        )
+        for match in _alternation(forms).finditer(text):
+            form = match.group()
+            if form == forms[form] or form.lower() not in lowered:
+                yield match.start(), match.end(), forms[form]
 
     def roles(self) -> dict[str, str]:
         """`alias_key` of each person's name -> their role."""
@@ -188,8 +190,10 @@ def _sound(words: Sequence[str]) -> tuple[str, ...]:
     return (keys[0], *(jellyfish.metaphone(k) if k.isascii() else k for k in keys[1:]))
 
 
-def _whole(word: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
+def _alternation(forms: Iterable[str]) -> re.Pattern[str]:
+    """Whole-word matches of any of `forms`, the longest first."""
+    ordered = sorted(forms, key=len, reverse=True)
+    return re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, ordered))})(?!\w)")
 
 
 def _first_key(name: str) -> str:
