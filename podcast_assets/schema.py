@@ -163,11 +163,11 @@ MENTIONS = Table(
             "source",
             "VARCHAR",
             "spacy (model NER), gazetteer, proper_noun (capitalised mid-sentence, twice, never "
-            "in lower case), speaker (a speaker label), metadata (the feed's podcast:person, "
-            "or the episode's host and guests), person_name (such a person's name or own first "
-            "name in the text where nothing else found it), analyzer (crude first pass) or "
-            "analyzer_llm (LLM-enhanced). speaker and metadata rows are one per person and "
-            "episode, with no offsets.",
+            "in lower case; camel case once), speaker (a speaker label), metadata (the feed's "
+            "podcast:person, or the episode's host and guests), metadata_name (such a person's "
+            "name or own first name, or the show's name, where the text says it and nothing "
+            "else found it), analyzer (crude first pass) or analyzer_llm (LLM-enhanced). "
+            "speaker and metadata rows are one per person and episode, with no offsets.",
             False,
         ),
         Column(

@@ -16,6 +16,7 @@ from podcast_assets.extraction.people import (
     is_person_label,
     listed_people,
     people_rows,
+    show_said,
 )
 from podcast_assets.models import segments_from_texts
 from podcast_assets.schema import MENTIONS
@@ -111,6 +112,19 @@ def test_extraction_people_said_finds_names_and_own_first_names_never_lower_case
     assert [n for _, _, n in people.said("Thanks, Will.")] == ["Will Ortega"]
 
 
+@pytest.mark.parametrize(
+    ("show", "text", "said"),
+    [
+        ("Go Time: Golang, Software Engineering", "the past of Go Time, go time", ["Go Time"]),
+        ("Postgres FM", "Welcome to PostgresFM and postgres fm.", ["PostgresFM"]),
+        ("Today", "Today we talk, today only.", ["Today"]),
+        (None, "Anything at all.", []),
+    ],
+)
+def test_extraction_people_the_show_is_named_with_a_capital(show, text, said):
+    assert [text[a:b] for a, b, _ in show_said(text, show)] == said
+
+
 # --- the real pipeline ----------------------------------------------------------------------
 
 
@@ -137,6 +151,13 @@ def test_extraction_people_speakers_and_listed_people_are_mentions_with_roles(nl
     assert (firsts["Priya"]["entity"], firsts["Priya"]["role"]) == ("Priya Raman", "guest")
     assert (firsts["Tomas"]["entity"], firsts["Tomas"]["label"]) == ("Tomas Berg", "PERSON")
     assert all(m["role"] is None for m in said if m["label"] != "PERSON")
+
+
+def test_extraction_people_the_show_where_the_text_names_it(nlp):
+    segments = segments_from_texts(["Welcome to Go Time, we talk about the Go language."])
+    (extraction,) = extract_transcripts(nlp, [Transcript("ep", segments, "en", "", (), "Go Time")])
+    (show,) = [m for m in extraction.mentions if m["entity"] == "Go Time"]
+    assert (show["surface"], show["label"], show["char_start"]) == ("Go Time", "WORK_OF_ART", 11)
 
 
 # --- the extract step on a real warehouse ---------------------------------------------------

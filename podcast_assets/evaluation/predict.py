@@ -43,12 +43,13 @@ def pipeline_predictor() -> Callable[[Path], Prediction]:
 
 
 def _transcript(name: str, parsed: ParsedEpisode, language: str | None, how: str) -> Transcript:
-    """What the extract step hands extraction for this file with no feed: the host and guests
-    its own words name (`episodes.host` and `guests` when no feed item matches)."""
+    """What the extract step hands extraction for this file with no feed: the host, guests
+    and show its own words name (`episodes.host`, `guests` and `show_name` when no feed item
+    matches)."""
     from podcast_assets.extraction import Transcript
     from podcast_assets.extraction.people import listed_people
 
     identity = parsed.identity
     hosts = [identity.host] if identity.host else []
     people = listed_people(hosts=hosts, guests=identity.guests)
-    return Transcript(name, parsed.segments, language, how, people)
+    return Transcript(name, parsed.segments, language, how, people, identity.show)

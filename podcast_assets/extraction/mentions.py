@@ -4,7 +4,8 @@ Confidence is a fixed, documented scale rather than a model probability (the sma
 does not expose calibrated entity scores):
 - 0.9   gazetteer name or alias matched exactly (EntityRuler, or lookup of a trimmed NER span);
 - 0.9 * similarity/100  for a fuzzy match of an NER span to a gazetteer name (>= 0.79);
-- 0.9   a person of the episode (speaker label, or listed by the feed), see people.py;
+- 0.9   a person of the episode (speaker label, or listed by the feed), see people.py, or
+        the show's name said as the metadata writes it;
 - 0.6   a lone first name linked to the one full name of the episode that starts with it;
 - 0.4 + 0.1 per occurrence in the episode, at most 0.8, for other model NER spans: a name the
   model finds again and again is more likely real than a one-off.
@@ -27,7 +28,7 @@ from podcast_assets.extraction.aliases import (
     resolve_aliases,
 )
 from podcast_assets.extraction.gazetteer import Gazetteer
-from podcast_assets.extraction.people import EpisodePeople, people_rows
+from podcast_assets.extraction.people import EpisodePeople, people_rows, show_said
 from podcast_assets.extraction.rows import make_row
 from podcast_assets.extraction.surfaces import (
     is_junk,
@@ -42,7 +43,9 @@ from podcast_assets.schema import MENTIONS
 SOURCE_SPACY = "spacy"
 SOURCE_GAZETTEER = "gazetteer"
 SOURCE_PROPER_NOUN = "proper_noun"  # see proper_nouns.py
-SOURCE_PERSON = "person_name"  # a person of the episode named where no other rule found it
+# A name the episode's metadata gives (a person of it, its show) where the text says it and
+# no other rule found it.
+SOURCE_METADATA_NAME = "metadata_name"
 # Names found by a model or by their writing, not looked up: cleaned, merged, linked here.
 FOUND_BY_SHAPE = frozenset({SOURCE_SPACY, SOURCE_PROPER_NOUN})
 # Model labels worth a mention row. Numeric and temporal labels (CARDINAL, DATE, MONEY, ...)
@@ -117,8 +120,9 @@ def doc_mentions(doc: Doc, offset: int, gazetteer: Gazetteer) -> list[MentionDra
 
 
 def trim_span(span: Span) -> Span | None:
-    """The span without leading discourse words or trailing function words, or None if what
-    remains is not a name ("So I" -> None, "the Neuron SDK" -> "Neuron SDK")."""
+    """The span without leading discourse words or trailing function words (or a pronoun that
+    opens the next sentence), or None if what remains is not a name ("So I" -> None, "the
+    Neuron SDK" -> "Neuron SDK", "Z. You" -> "Z.")."""
     start, end = span.start, span.end
     doc = span.doc
     while start < end and (
@@ -126,7 +130,10 @@ def trim_span(span: Span) -> Span | None:
     ):
         start += 1
     while end > start and (
-        doc[end - 1].is_space or doc[end - 1].is_punct or is_trailing_word(doc[end - 1].text)
+        doc[end - 1].is_space
+        or doc[end - 1].is_punct
+        or is_trailing_word(doc[end - 1].text)
+        or _opens_next_sentence(doc, end - 1, start)
     ):
         end -= 1
     if start >= end:
@@ -140,6 +147,15 @@ def trim_span(span: Span) -> Span | None:
     return trimmed
 
 
+def _opens_next_sentence(doc: Doc, i: int, start: int) -> bool:
+    """A pronoun after a full stop ("Z. You're"): the tokenizer keeps "Z." whole, so the
+    sentence boundary is not marked, and the model reads initial + word as a name."""
+    token = doc[i]
+    if not is_pronoun(token.text) or i <= start:
+        return False
+    return token.is_sent_start or doc[i - 1].text.endswith(".")
+
+
 def finish_mentions(
     episode_id: str,
     drafts: list[MentionDraft],
@@ -149,6 +165,7 @@ def finish_mentions(
     gazetteer: Gazetteer,
     language: str | None = None,
     people: EpisodePeople | None = None,
+    show: str | None = None,
 ) -> list[dict[str, Any]]:
     """Episode-level pass: drop names fused to a discourse word of the episode's language,
     merge spellings of one name (a person of the episode's spelling wins), link lone first
@@ -163,7 +180,7 @@ def finish_mentions(
     _label_like_their_names(drafts)
     _merge_spellings(drafts, gazetteer)
     _link_first_names(drafts, gazetteer, people)
-    _add_said_people(drafts, text, people)
+    _add_metadata_names(drafts, text, people, show)
     frequency = Counter(d.entity for d in drafts if d.source in FOUND_BY_SHAPE)
     roles = people.roles()
     rows = []
@@ -276,18 +293,23 @@ def _link_first_names(
                 d.category = entry.category
 
 
-def _add_said_people(drafts: list[MentionDraft], text: str, people: EpisodePeople) -> None:
-    """The episode's people where the text names them and nothing else was found there: the
-    model misses names it has no context for ("Thanks, Priya.")."""
+def _add_metadata_names(
+    drafts: list[MentionDraft], text: str, people: EpisodePeople, show: str | None
+) -> None:
+    """The episode's people and its show where the text names them and nothing else was
+    found there: the model misses names it has no context for ("Thanks, Priya.", "the past
+    of Go Time")."""
     covered = {i for d in drafts for i in range(d.start, d.end)}
-    for start, end, name in people.said(text):
+    found = [(start, end, name, "PERSON") for start, end, name in people.said(text)]
+    found += [(start, end, name, "WORK_OF_ART") for start, end, name in show_said(text, show)]
+    for start, end, name, label in found:
         if not covered.isdisjoint(range(start, end)):
             continue
         covered.update(range(start, end))
         surface = text[start:end]
         confidence = CONFIDENCE_EXACT if surface == name else CONFIDENCE_LINKED
         drafts.append(
-            MentionDraft(name, surface, "PERSON", None, start, end, SOURCE_PERSON, confidence)
+            MentionDraft(name, surface, label, None, start, end, SOURCE_METADATA_NAME, confidence)
         )
 
 

@@ -1,4 +1,5 @@
-"""The people of an episode: who its metadata lists and who its transcript labels as speaking.
+"""The people of an episode: who its metadata lists and who its transcript labels as speaking
+(and where the text names them or the show).
 
 They are entities of the episode even when nobody says their name: a guest known only by a
 `<v Name>` tag, or a host that the feed's `podcast:person` names. Each becomes one
@@ -34,6 +35,7 @@ SOURCE_METADATA = "metadata"  # the feed's podcast:person, or the episode's host
 # The file's or the feed's own statement of who is in the episode.
 CONFIDENCE_LISTED = 0.9
 
+_SUBTITLE = re.compile(r"\s*(?::|\s[-\u2013\u2014|]\s)\s*")
 _DIARIZED = re.compile(r"(?i)^(?:speaker|spk|s)[ _-]?\d{1,3}$")
 # Labels that name a part someone plays, not who plays it.
 _ROLE_WORDS = """
@@ -188,6 +190,20 @@ def _sound(words: Sequence[str]) -> tuple[str, ...]:
     """The first word's key, then each other word's metaphone."""
     keys = [alias_key(w) for w in words]
     return (keys[0], *(jellyfish.metaphone(k) if k.isascii() else k for k in keys[1:]))
+
+
+def show_said(text: str, show: str | None) -> Iterator[tuple[int, int, str]]:
+    """(start, end, show) wherever `text` names the show: its name before any subtitle
+    ("Go Time: Golang, ..."), in any case and spacing ("PostgresFM" for "Postgres FM"),
+    with at least one capital as written (the show "Today" is not every "today")."""
+    name = normalize_space(_SUBTITLE.split(show or "", maxsplit=1)[0])
+    words = [w for w in re.split(r"[\s\-]+", name) if w]
+    if not words or not alias_key(name):
+        return
+    pattern = r"[\s\-]*".join(map(re.escape, words))
+    for match in re.finditer(rf"(?<!\w){pattern}(?!\w)", text, re.IGNORECASE):
+        if any(c.isupper() for c in match.group()):
+            yield match.start(), match.end(), name
 
 
 def _alternation(forms: Iterable[str]) -> re.Pattern[str]:

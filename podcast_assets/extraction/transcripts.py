@@ -43,7 +43,11 @@ from podcast_assets.extraction.keyphrases import (
 from podcast_assets.extraction.mentions import MentionDraft, doc_mentions, finish_mentions
 from podcast_assets.extraction.people import EpisodePeople, Person
 from podcast_assets.extraction.pipeline import routed_pipeline
-from podcast_assets.extraction.proper_nouns import keep_consistent, proper_noun_drafts
+from podcast_assets.extraction.proper_nouns import (
+    keep_consistent,
+    proper_noun_drafts,
+    with_link_anchors,
+)
 from podcast_assets.extraction.quotes import (
     MAX_CHARS,
     TOP_N,
@@ -62,14 +66,15 @@ DEFAULT_BATCH_SIZE = 4
 
 
 class Transcript(NamedTuple):
-    """One episode to extract: its segments, language, pipeline route (see `route`) and the
-    people its metadata lists (see people.py)."""
+    """One episode to extract: its segments, language, pipeline route (see `route`), the
+    people its metadata lists and its show's name (see people.py)."""
 
     episode_id: str
     segments: Sequence[Segment]
     language: str | None = None
     route: str = ""
     people: tuple[Person, ...] = ()
+    show: str | None = None
 
 
 def extract_transcripts(
@@ -254,6 +259,7 @@ class _Episode:
     language: str | None = None
     keyphrases: KeyphraseCounter | None = None
     people: tuple[Person, ...] = ()
+    show: str | None = None
     drafts: list[MentionDraft] = field(default_factory=list)
     sentences: list[Sentence] = field(default_factory=list)
     topic_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -270,9 +276,8 @@ class _Episode:
         chunks = chunk_ranges(text, spans, max_chars)
         speakers = {seg.speaker for seg in segs if seg.speaker}
         phrases = KeyphraseCounter(item.language, names=speakers)
-        return cls(
-            index, episode_id, segs, text, starts, chunks, item.language, phrases, item.people
-        )
+        language, people, show = item.language, item.people, item.show
+        return cls(index, episode_id, segs, text, starts, chunks, language, phrases, people, show)
 
     def add(self, doc: Doc, offset: int, gazetteer: Gazetteer, matcher: TopicMatcher) -> None:
         drafts = doc_mentions(doc, offset, gazetteer)
@@ -317,12 +322,11 @@ class _Episode:
 
     def finish(self, gazetteer: Gazetteer, matcher: TopicMatcher, top_quotes: int) -> Extraction:
         args = (self.segments, self.segment_starts)
-        self.drafts = keep_consistent(self.drafts, self.text)
+        self.drafts = with_link_anchors(keep_consistent(self.drafts, self.text), self.text)
         # Mentions first: it links first names, which the quotes' entity lists then show.
         people = EpisodePeople(self.people, self.segments, gazetteer)
-        mentions = finish_mentions(
-            self.episode_id, self.drafts, self.text, *args, gazetteer, self.language, people
-        )
+        meta = (gazetteer, self.language, people, self.show)
+        mentions = finish_mentions(self.episode_id, self.drafts, self.text, *args, *meta)
         return Extraction(
             episode_id=self.episode_id,
             mentions=mentions,

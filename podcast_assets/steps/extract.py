@@ -165,7 +165,8 @@ class _ExtractRun:
                     self.report.words += sum(len(s.text.split()) for s in segs)
                     language, pipeline = info["language"], info["ner_pipeline"]
                     how = route(language, pipeline)
-                    yield Transcript(episode_id, segs, language, how, _listed_people(info))
+                    people, show = _listed_people(info), info["show_name"]
+                    yield Transcript(episode_id, segs, language, how, people, show)
 
 
 def _listed_people(info: Mapping[str, Any]) -> tuple[Person, ...]:
