@@ -325,8 +325,10 @@ class _Episode:
         self.drafts = with_link_anchors(keep_consistent(self.drafts, self.text), self.text)
         # Mentions first: it links first names, which the quotes' entity lists then show.
         people = EpisodePeople(self.people, self.segments, gazetteer)
-        meta = (gazetteer, self.language, people, self.show)
-        mentions = finish_mentions(self.episode_id, self.drafts, self.text, *args, *meta)
+        drafts, language = self.drafts, self.language
+        mentions = finish_mentions(
+            self.episode_id, drafts, self.text, *args, gazetteer, language, people, self.show
+        )
         return Extraction(
             episode_id=self.episode_id,
             mentions=mentions,
