@@ -148,7 +148,11 @@ MENTIONS = Table(
         Column("char_end", "INTEGER", "End offset (exclusive) in the transcript."),
         Column("segment_seq", "INTEGER", "The segment containing the mention."),
         Column("start_seconds", "DOUBLE", "Start time of that segment, when timestamped."),
-        Column("speaker", "VARCHAR", "Speaker of that segment, when known."),
+        Column(
+            "speaker",
+            "VARCHAR",
+            "Speaker of that segment, when known; on a speaker row, the label itself.",
+        ),
         Column("context", "VARCHAR", "A window of text around the mention."),
         Column(
             "confidence",
@@ -159,8 +163,19 @@ MENTIONS = Table(
             "source",
             "VARCHAR",
             "spacy (model NER), gazetteer, proper_noun (capitalised mid-sentence, twice, never "
-            "in lower case), analyzer (crude first pass) or analyzer_llm (LLM-enhanced).",
+            "in lower case; camel case once), speaker (a speaker label), metadata (the feed's "
+            "podcast:person, or the episode's host and guests), metadata_name (such a person's "
+            "name or own first name, or the show's name, where the text says it and nothing "
+            "else found it), analyzer (crude first pass) or analyzer_llm (LLM-enhanced). "
+            "speaker and metadata rows are one per person and episode, with no offsets.",
             False,
+        ),
+        Column(
+            "role",
+            "VARCHAR",
+            "For a person of the episode, on each of their rows: the feed's podcast:person role "
+            "(host, guest, ...), host or guest as the episode names them, else speaker for a "
+            "speaker label. NULL for every other entity.",
         ),
     ),
 )

@@ -43,6 +43,13 @@ def test_extraction_junk_forms_never_become_entities(nlp):
     )
 
 
+def test_extraction_a_pronoun_after_a_full_stop_is_not_part_of_a_name(nlp):
+    _, _, mentions = mentions_of(
+        nlp, ["I talk about X, Y, and Z. You're going to get a good number of people."]
+    )
+    assert not [m["entity"] for m in mentions if "You" in m["entity"]]
+
+
 def test_extraction_leading_determiners_are_stripped(nlp):
     _, _, mentions = mentions_of(
         nlp, ["We met the Neuron SDK team, then the University of Chicago alumni in Boston."]

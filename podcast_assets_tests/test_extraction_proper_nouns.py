@@ -5,7 +5,12 @@ from __future__ import annotations
 import spacy
 
 from podcast_assets.extraction.gazetteer import Gazetteer
-from podcast_assets.extraction.proper_nouns import keep_consistent, proper_noun_drafts
+from podcast_assets.extraction.mentions import MentionDraft
+from podcast_assets.extraction.proper_nouns import (
+    keep_consistent,
+    proper_noun_drafts,
+    with_link_anchors,
+)
 
 TEXT = (
     "We moved the app to Preact last year. Honestly Preact was easier than we thought.\n"
@@ -56,3 +61,28 @@ def test_extraction_proper_nouns_work_without_a_model_in_spanish():
         "Caracas",
         "Reverón",
     ]
+
+
+def test_extraction_proper_nouns_camel_case_counts_once_even_opening_a_sentence():
+    text = "I am Michael, founder of pgMustard.\nLinkedIn posts are fine. Then Berlin happened."
+    kept = keep_consistent(drafts(text), text)
+    # "Berlin" is written once, as an ordinary capital: not enough.
+    assert [d.entity for d in kept] == ["pgMustard", "LinkedIn"]
+
+
+def test_extraction_proper_nouns_link_texts_are_whole_names():
+    text = (
+        "He was on [JavaScript Jabber](https://example.com/jj) and now does "
+        "[Soft Skills Engineering](https://example.com/sse), see [click here](https://x.y)."
+    )
+    start = text.index("JavaScript")
+    model = MentionDraft("JavaScript", "JavaScript", "ORG", None, start, start + 10, "spacy", None)
+    found = with_link_anchors([model], text)
+    assert sorted(d.entity for d in found) == ["JavaScript Jabber", "Soft Skills Engineering"]
+    assert all(text[d.start : d.end] == d.surface for d in found)
+    # A gazetteer match of the whole link text stays as it is.
+    end = start + len("JavaScript Jabber")
+    known = MentionDraft(
+        "JSJ", "JavaScript Jabber", "WORK_OF_ART", None, start, end, "gazetteer", 0.9
+    )
+    assert with_link_anchors([known], text)[0] is known

@@ -112,6 +112,7 @@ def _mention(episode_id: str, item: Mapping[str, Any], gazetteer: Gazetteer) -> 
         context=opt_str(item.get("context")),
         confidence=CONFIDENCE.get(str(confidence).casefold(), opt_float(confidence)),
         source=_source(item),
+        role=None,
     )
 
 

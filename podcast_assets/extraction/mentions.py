@@ -4,6 +4,8 @@ Confidence is a fixed, documented scale rather than a model probability (the sma
 does not expose calibrated entity scores):
 - 0.9   gazetteer name or alias matched exactly (EntityRuler, or lookup of a trimmed NER span);
 - 0.9 * similarity/100  for a fuzzy match of an NER span to a gazetteer name (>= 0.79);
+- 0.9   a person of the episode (speaker label, or listed by the feed), see people.py, or
+        the show's name said as the metadata writes it;
 - 0.6   a lone first name linked to the one full name of the episode that starts with it;
 - 0.4 + 0.1 per occurrence in the episode, at most 0.8, for other model NER spans: a name the
   model finds again and again is more likely real than a one-off.
@@ -13,7 +15,6 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter, defaultdict
-from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,11 +22,13 @@ from spacy.tokens import Doc, Span
 
 from podcast_assets.extraction.aliases import (
     NameCount,
+    alias_key,
     gazetteer_keys,
     is_fused_discourse,
     resolve_aliases,
 )
 from podcast_assets.extraction.gazetteer import Gazetteer
+from podcast_assets.extraction.people import EpisodePeople, people_rows, show_said
 from podcast_assets.extraction.rows import make_row
 from podcast_assets.extraction.surfaces import (
     is_junk,
@@ -40,6 +43,9 @@ from podcast_assets.schema import MENTIONS
 SOURCE_SPACY = "spacy"
 SOURCE_GAZETTEER = "gazetteer"
 SOURCE_PROPER_NOUN = "proper_noun"  # see proper_nouns.py
+# A name the episode's metadata gives (a person of it, its show) where the text says it and
+# no other rule found it.
+SOURCE_METADATA_NAME = "metadata_name"
 # Names found by a model or by their writing, not looked up: cleaned, merged, linked here.
 FOUND_BY_SHAPE = frozenset({SOURCE_SPACY, SOURCE_PROPER_NOUN})
 # Model labels worth a mention row. Numeric and temporal labels (CARDINAL, DATE, MONEY, ...)
@@ -114,8 +120,9 @@ def doc_mentions(doc: Doc, offset: int, gazetteer: Gazetteer) -> list[MentionDra
 
 
 def trim_span(span: Span) -> Span | None:
-    """The span without leading discourse words or trailing function words, or None if what
-    remains is not a name ("So I" -> None, "the Neuron SDK" -> "Neuron SDK")."""
+    """The span without leading discourse words or trailing function words (or a pronoun that
+    opens the next sentence), or None if what remains is not a name ("So I" -> None, "the
+    Neuron SDK" -> "Neuron SDK", "Z. You" -> "Z.")."""
     start, end = span.start, span.end
     doc = span.doc
     while start < end and (
@@ -123,7 +130,10 @@ def trim_span(span: Span) -> Span | None:
     ):
         start += 1
     while end > start and (
-        doc[end - 1].is_space or doc[end - 1].is_punct or is_trailing_word(doc[end - 1].text)
+        doc[end - 1].is_space
+        or doc[end - 1].is_punct
+        or is_trailing_word(doc[end - 1].text)
+        or _opens_next_sentence(doc, end - 1, start)
     ):
         end -= 1
     if start >= end:
@@ -137,6 +147,15 @@ def trim_span(span: Span) -> Span | None:
     return trimmed
 
 
+def _opens_next_sentence(doc: Doc, i: int, start: int) -> bool:
+    """A pronoun after a full stop ("Z. You're"): the tokenizer keeps "Z." whole, so the
+    sentence boundary is not marked, and the model reads initial + word as a name."""
+    token = doc[i]
+    if not is_pronoun(token.text) or i <= start:
+        return False
+    return token.is_sent_start or doc[i - 1].text.endswith(".")
+
+
 def finish_mentions(
     episode_id: str,
     drafts: list[MentionDraft],
@@ -145,19 +164,25 @@ def finish_mentions(
     segment_starts: list[int],
     gazetteer: Gazetteer,
     language: str | None = None,
+    people: EpisodePeople | None = None,
+    show: str | None = None,
 ) -> list[dict[str, Any]]:
     """Episode-level pass: drop names fused to a discourse word of the episode's language,
-    merge spellings of one name, link lone first names (to a full name said in the episode
-    or a speaker label), set frequency confidence, build rows."""
+    merge spellings of one name (a person of the episode's spelling wins), link lone first
+    names, set frequency confidence, build rows, and add one row per person of the episode
+    with their role on all of their rows."""
+    people = people or EpisodePeople((), segments)
     drafts[:] = [
         d
         for d in drafts
         if d.source not in FOUND_BY_SHAPE or not is_fused_discourse(d.entity, language or "en")
     ]
+    _label_like_their_names(drafts)
     _merge_spellings(drafts, gazetteer)
-    speakers = {s.speaker for s in segments if s.speaker and " " in s.speaker.strip()}
-    _link_first_names(drafts, gazetteer, speakers)
+    _link_first_names(drafts, gazetteer, people)
+    _add_metadata_names(drafts, text, people, show)
     frequency = Counter(d.entity for d in drafts if d.source in FOUND_BY_SHAPE)
+    roles = people.roles()
     rows = []
     for d in sorted(drafts, key=lambda d: (d.start, d.end)):
         if d.confidence is None:
@@ -180,9 +205,28 @@ def finish_mentions(
                 context=context or None,
                 confidence=round(float(d.confidence), 3),
                 source=d.source,
+                role=roles.get(alias_key(d.entity)) if d.label == "PERSON" else None,
             )
         )
-    return rows
+    return [*rows, *people_rows(episode_id, people, gazetteer)]
+
+
+def _label_like_their_names(drafts: list[MentionDraft]) -> None:
+    """Names found by their capitals have no label: they take the label the model gives the
+    same name elsewhere in the episode, and a full name whose first word the model calls a
+    PERSON there is a PERSON ("Safia Abdalla" beside "Safia")."""
+    votes: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for d in drafts:
+        if d.source == SOURCE_SPACY and d.label:
+            votes[d.entity][d.label] += 1
+    persons = {e for e, labels in votes.items() if " " not in e and "PERSON" in labels}
+    for d in drafts:
+        if d.source != SOURCE_PROPER_NOUN or d.label is not None:
+            continue
+        if votes[d.entity]:
+            d.label = votes[d.entity].most_common(1)[0][0]
+        elif " " in d.entity and d.entity.split(" ", 1)[0] in persons:
+            d.label = "PERSON"
 
 
 def _merge_spellings(drafts: list[MentionDraft], gazetteer: Gazetteer) -> None:
@@ -218,30 +262,55 @@ def _gazetteer_keys(gazetteer: Gazetteer) -> dict[str, str]:
 
 
 def _link_first_names(
-    drafts: list[MentionDraft], gazetteer: Gazetteer, speakers: Collection[str] = frozenset()
+    drafts: list[MentionDraft], gazetteer: Gazetteer, people: EpisodePeople
 ) -> None:
-    """ "Ron" -> "Ron Diamant" when exactly one full PERSON name in the episode (said, or a
-    speaker's label) starts with it."""
-    full_names: defaultdict[str, set[str]] = defaultdict(set)
+    """ "Ron" -> "Ron Diamant". A lone name found by shape links to the one person of the
+    episode (speaker or listed) whose first name it is, whatever label the model gave it;
+    else a lone PERSON links to the one full PERSON name said in the episode that starts
+    with it. One-word speaker labels link to said full names the same way. A full name said
+    as a person of the episode is spelled ("Yishai Berry" for "Yishai Beeri") is that person."""
+    said: defaultdict[str, set[str]] = defaultdict(set)
     for d in drafts:
         if d.label == "PERSON" and " " in d.entity:
-            full_names[d.entity.split(" ", 1)[0].casefold()].add(d.entity)
-    for speaker in speakers:
-        name = normalize_space(speaker)
-        first = name.split(" ", 1)[0].casefold()
-        if not any(n.casefold() == name.casefold() for n in full_names[first]):
-            full_names[first].add(name)
+            said[alias_key(d.entity.split(" ", 1)[0])].add(d.entity)
+    people.link_lone_names(said)
     by_name = gazetteer.by_name
     for d in drafts:
-        if d.source != SOURCE_SPACY or d.label != "PERSON" or " " in d.entity:
+        if d.source not in FOUND_BY_SHAPE:
             continue
-        candidates = full_names.get(d.entity.casefold(), set())
+        if " " in d.entity:
+            if d.label in (None, "PERSON") and (person := people.spelled_like(d.entity)):
+                d.entity, d.label = person, "PERSON"
+            continue
+        candidates = people.full_names_with_first(d.entity)
+        if not candidates and d.label == "PERSON":
+            candidates = said.get(alias_key(d.entity), set())
         if len(candidates) == 1:
-            d.entity = next(iter(candidates))
+            d.entity, d.label = next(iter(candidates)), "PERSON"
             d.confidence = CONFIDENCE_LINKED
             entry = by_name.get(d.entity)
             if entry is not None:
                 d.category = entry.category
+
+
+def _add_metadata_names(
+    drafts: list[MentionDraft], text: str, people: EpisodePeople, show: str | None
+) -> None:
+    """The episode's people and its show where the text names them and nothing else was
+    found there: the model misses names it has no context for ("Thanks, Priya.", "the past
+    of Go Time")."""
+    covered = {i for d in drafts for i in range(d.start, d.end)}
+    found = [(start, end, name, "PERSON") for start, end, name in people.said(text)]
+    found += [(start, end, name, "WORK_OF_ART") for start, end, name in show_said(text, show)]
+    for start, end, name, label in found:
+        if not covered.isdisjoint(range(start, end)):
+            continue
+        covered.update(range(start, end))
+        surface = text[start:end]
+        confidence = CONFIDENCE_EXACT if surface == name else CONFIDENCE_LINKED
+        drafts.append(
+            MentionDraft(name, surface, label, None, start, end, SOURCE_METADATA_NAME, confidence)
+        )
 
 
 def _seconds(value: float | None) -> float | None:

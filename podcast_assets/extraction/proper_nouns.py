@@ -5,18 +5,21 @@ The small models miss most product and project names of the shows we read ("Type
 "Preact", "Forem"), and a language without a pipeline has no model at all. In languages that
 capitalise names and not other nouns, a word capitalised mid-sentence is a name; one that the
 same episode also writes in lower case is not ("Okay", "Key"), and one said once is left out
-(a one-off capital is as often a transcriber's habit as a name).
+(a one-off capital is as often a transcriber's habit as a name), unless it is camel case
+("pgMustard"), which no one types by habit, even at the start of a sentence.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 
+from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc, Token
 
 from podcast_assets.extraction.gazetteer import Gazetteer
+from podcast_assets.extraction.mentions import FOUND_BY_SHAPE, MentionDraft
 from podcast_assets.extraction.mentions import SOURCE_PROPER_NOUN as SOURCE
-from podcast_assets.extraction.mentions import MentionDraft
 from podcast_assets.extraction.surfaces import is_junk, normalize_space
 
 # Languages that capitalise every noun: capitals say nothing about names there.
@@ -24,6 +27,9 @@ NOUNS_CAPITALISED = frozenset({"de", "lb"})
 MIN_OCCURRENCES = 2
 MAX_WORDS = 4
 _SENTENCE_END = frozenset('.?!:;"“”()[]…')
+# A Markdown link, `[JavaScript Jabber](https://...)`: show-notes transcripts link what they name.
+_LINK = re.compile(r"\[(?P<anchor>[^\[\]\n]{2,80})\]\((?:https?://|www\.)[^()\s]*\)")
+MAX_ANCHOR_WORDS = 6
 
 
 def proper_noun_drafts(doc: Doc, offset: int, gazetteer: Gazetteer) -> list[MentionDraft]:
@@ -47,8 +53,8 @@ def proper_noun_drafts(doc: Doc, offset: int, gazetteer: Gazetteer) -> list[Ment
             and _is_name_word(doc[j])
         ):
             j += 1
-        if _opens_sentence(doc, i):  # capitalised anyway: the whole run says nothing
-            i = j
+        if _opens_sentence(doc, i) and not any(is_camel_case(t.text) for t in doc[i:j]):
+            i = j  # capitalised anyway: the whole run says nothing
             continue
         span = doc[i:j]
         name = normalize_space(span.text)
@@ -75,13 +81,51 @@ def keep_consistent(drafts: list[MentionDraft], text: str) -> list[MentionDraft]
     return kept
 
 
+def with_link_anchors(drafts: list[MentionDraft], text: str) -> list[MentionDraft]:
+    """Link texts written as names ("[Soft Skills Engineering](https://...)") are names,
+    whole: they replace the pieces that the model or the capitals rule found inside them
+    ("Soft Skills"), and stand aside for a gazetteer match of their own."""
+    anchors = [m.span("anchor") for m in _LINK.finditer(text) if _titled(m.group("anchor"))]
+    if not anchors:
+        return drafts
+    kept = list(drafts)
+    for start, end in anchors:
+        inside = [d for d in kept if start <= d.start and d.end <= end]
+        if any(d.source not in FOUND_BY_SHAPE and (d.start, d.end) == (start, end) for d in inside):
+            continue
+        kept = [d for d in kept if d not in inside or d.source not in FOUND_BY_SHAPE]
+        if not any(start < d.end and d.start < end for d in kept):
+            name = normalize_space(text[start:end])
+            kept.append(MentionDraft(name, text[start:end], None, None, start, end, SOURCE, None))
+    return kept
+
+
+def _titled(anchor: str) -> bool:
+    """A few words, each content word capitalised: a title, not a phrase ("click here")."""
+    words = anchor.split()
+    content = [w for w in words if w.casefold() not in STOP_WORDS]
+    return (
+        0 < len(words) <= MAX_ANCHOR_WORDS
+        and bool(content)
+        and all(w[0].isupper() or w[0].isdigit() for w in content)
+        and not is_junk(normalize_space(anchor))
+    )
+
+
 def _written_like_a_name(name: str, text: str) -> bool:
     def whole(word: str) -> str:
         return rf"(?<!\w){re.escape(word)}(?!\w)"
 
-    if len(re.findall(whole(name), text)) < MIN_OCCURRENCES:
+    needed = 1 if any(is_camel_case(w) for w in name.split()) else MIN_OCCURRENCES
+    if len(re.findall(whole(name), text)) < needed:
         return False
     return re.search(whole(name.lower()), text) is None
+
+
+def is_camel_case(word: str) -> bool:
+    """A capital after a lower-case letter ("pgMustard", "LinkedIn", "iPhone"): typed on
+    purpose, so a name even when written once or at the start of a sentence."""
+    return any(a.islower() and b.isupper() for a, b in itertools.pairwise(word))
 
 
 def _is_name_word(token: Token) -> bool:

@@ -32,6 +32,7 @@ from typing import NamedTuple
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from podcast_assets.extraction.chunks import chunk_ranges
 from podcast_assets.extraction.gazetteer import Gazetteer, load_gazetteer
 from podcast_assets.extraction.keyphrases import (
     Keyphrase,
@@ -40,8 +41,13 @@ from podcast_assets.extraction.keyphrases import (
     wordfreq_language,
 )
 from podcast_assets.extraction.mentions import MentionDraft, doc_mentions, finish_mentions
+from podcast_assets.extraction.people import EpisodePeople, Person
 from podcast_assets.extraction.pipeline import routed_pipeline
-from podcast_assets.extraction.proper_nouns import keep_consistent, proper_noun_drafts
+from podcast_assets.extraction.proper_nouns import (
+    keep_consistent,
+    proper_noun_drafts,
+    with_link_anchors,
+)
 from podcast_assets.extraction.quotes import (
     MAX_CHARS,
     TOP_N,
@@ -60,12 +66,15 @@ DEFAULT_BATCH_SIZE = 4
 
 
 class Transcript(NamedTuple):
-    """One episode to extract: its segments, language and pipeline route (see `route`)."""
+    """One episode to extract: its segments, language, pipeline route (see `route`), the
+    people its metadata lists and its show's name (see people.py)."""
 
     episode_id: str
     segments: Sequence[Segment]
     language: str | None = None
     route: str = ""
+    people: tuple[Person, ...] = ()
+    show: str | None = None
 
 
 def extract_transcripts(
@@ -237,46 +246,6 @@ def _extract_one(item: Transcript) -> Extraction:
     return next(_extract_serial(_worker_nlp, [item], _worker_options))
 
 
-def chunk_ranges(
-    text: str, segment_spans: Sequence[tuple[int, int]], max_chars: int
-) -> list[tuple[int, int]]:
-    """[start, end) ranges of `text` of at most `max_chars`, cut between segments.
-
-    A segment longer than `max_chars` is cut at the last whitespace before the limit (or hard
-    at the limit if it has none). Always returns at least one range, so an empty transcript
-    still yields one (empty) doc and keeps its place in the stream.
-    """
-    ranges: list[tuple[int, int]] = []
-    current: tuple[int, int] | None = None
-    for start, end in segment_spans:
-        if end - start > max_chars:
-            if current:
-                ranges.append(current)
-                current = None
-            ranges.extend(_split_long(text, start, end, max_chars))
-        elif current is None:
-            current = (start, end)
-        elif end - current[0] <= max_chars:
-            current = (current[0], end)
-        else:
-            ranges.append(current)
-            current = (start, end)
-    if current:
-        ranges.append(current)
-    return ranges or [(0, 0)]
-
-
-def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
-    out = []
-    while end - start > max_chars:
-        cut = text.rfind(" ", start + 1, start + max_chars)
-        cut = cut if cut > start else start + max_chars
-        out.append((start, cut))
-        start = cut
-    out.append((start, end))
-    return out
-
-
 @dataclass
 class _Episode:
     """Accumulates one episode's findings across its chunk docs."""
@@ -289,6 +258,8 @@ class _Episode:
     chunks: list[tuple[int, int]]
     language: str | None = None
     keyphrases: KeyphraseCounter | None = None
+    people: tuple[Person, ...] = ()
+    show: str | None = None
     drafts: list[MentionDraft] = field(default_factory=list)
     sentences: list[Sentence] = field(default_factory=list)
     topic_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -305,7 +276,8 @@ class _Episode:
         chunks = chunk_ranges(text, spans, max_chars)
         speakers = {seg.speaker for seg in segs if seg.speaker}
         phrases = KeyphraseCounter(item.language, names=speakers)
-        return cls(index, episode_id, segs, text, starts, chunks, item.language, phrases)
+        language, people, show = item.language, item.people, item.show
+        return cls(index, episode_id, segs, text, starts, chunks, language, phrases, people, show)
 
     def add(self, doc: Doc, offset: int, gazetteer: Gazetteer, matcher: TopicMatcher) -> None:
         drafts = doc_mentions(doc, offset, gazetteer)
@@ -350,10 +322,12 @@ class _Episode:
 
     def finish(self, gazetteer: Gazetteer, matcher: TopicMatcher, top_quotes: int) -> Extraction:
         args = (self.segments, self.segment_starts)
-        self.drafts = keep_consistent(self.drafts, self.text)
+        self.drafts = with_link_anchors(keep_consistent(self.drafts, self.text), self.text)
         # Mentions first: it links first names, which the quotes' entity lists then show.
+        people = EpisodePeople(self.people, self.segments, gazetteer)
+        drafts, language = self.drafts, self.language
         mentions = finish_mentions(
-            self.episode_id, self.drafts, self.text, *args, gazetteer, self.language
+            self.episode_id, drafts, self.text, *args, gazetteer, language, people, self.show
         )
         return Extraction(
             episode_id=self.episode_id,

@@ -7,8 +7,9 @@ replaced in one transaction together with the others of its flush.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 from spacy.language import Language
@@ -24,6 +25,7 @@ from podcast_assets.extraction import (
 )
 from podcast_assets.extraction.aliases import NameCount, gazetteer_keys, resolve_aliases
 from podcast_assets.extraction.gazetteer import Gazetteer, load_gazetteer
+from podcast_assets.extraction.people import Person, listed_people
 from podcast_assets.models import SourceFormat, Step
 from podcast_assets.schema import ENTITY_ALIASES, MENTIONS, QUOTES, TOPICS
 from podcast_assets.settings import WarehouseTarget
@@ -162,4 +164,14 @@ class _ExtractRun:
                     segs = segments.get(episode_id, [])
                     self.report.words += sum(len(s.text.split()) for s in segs)
                     language, pipeline = info["language"], info["ner_pipeline"]
-                    yield Transcript(episode_id, segs, language, route(language, pipeline))
+                    how = route(language, pipeline)
+                    people, show = _listed_people(info), info["show_name"]
+                    yield Transcript(episode_id, segs, language, how, people, show)
+
+
+def _listed_people(info: Mapping[str, Any]) -> tuple[Person, ...]:
+    """The feed item's podcast:person entries, then its hosts (the channel's when the item
+    has none) and the episode's host and guests (the feed's, else its own words')."""
+    hosts = [*info["feed_hosts"], *([info["host"]] if info["host"] else [])]
+    persons = [p for p in info["persons"] if isinstance(p, Mapping)]
+    return listed_people(persons, hosts, info["guests"])

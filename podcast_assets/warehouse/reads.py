@@ -52,16 +52,20 @@ def load_episodes(
     con: duckdb.DuckDBPyConnection, episode_ids: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
     """episode_id -> {source_format, content_sha256, front_matter (parsed JSON or None),
-    language, ner_pipeline}.
+    language, ner_pipeline, show_name, host, guests, persons (the matched feed item's podcast:person
+    list, parsed), feed_hosts (its hosts, the channel's when the item names none)}.
 
     A feed's partition is listed too, as `rss_feed`: extraction records it as done with
     no rows, since a feed has no transcript.
     """
     rows = con.execute(
-        "SELECT episode_id, source_format, content_sha256, front_matter, language, "
-        "ner_pipeline FROM episodes WHERE list_contains(?, episode_id) UNION ALL "
-        "SELECT feed_id, 'rss_feed', content_sha256, NULL, NULL, NULL FROM shows "
-        "WHERE list_contains(?, feed_id)",
+        "SELECT e.episode_id, e.source_format, e.content_sha256, e.front_matter, e.language, "
+        "e.ner_pipeline, e.show_name, e.host, e.guests, i.persons, i.hosts FROM episodes e "
+        "LEFT JOIN (SELECT guid, any_value(persons) AS persons, any_value(hosts) AS hosts "
+        "FROM feed_items GROUP BY guid) i ON i.guid = e.feed_guid "
+        "WHERE list_contains(?, e.episode_id) UNION ALL "
+        "SELECT feed_id, 'rss_feed', content_sha256, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+        "NULL FROM shows WHERE list_contains(?, feed_id)",
         [list(episode_ids), list(episode_ids)],
     ).fetchall()
     return {
@@ -71,8 +75,25 @@ def load_episodes(
             "front_matter": json.loads(fm) if fm else None,
             "language": language,
             "ner_pipeline": pipeline,
+            "show_name": show,
+            "host": host,
+            "guests": list(guests or ()),
+            "persons": json.loads(persons) if persons else [],
+            "feed_hosts": list(feed_hosts or ()),
         }
-        for episode_id, fmt, sha, fm, language, pipeline in rows
+        for (
+            episode_id,
+            fmt,
+            sha,
+            fm,
+            language,
+            pipeline,
+            show,
+            host,
+            guests,
+            persons,
+            feed_hosts,
+        ) in rows
     }
 
 
