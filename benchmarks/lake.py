@@ -25,11 +25,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import psycopg2
-
 from benchmarks.corpus import generate_corpus
 from benchmarks.run import run_phase
-from podcast_assets_tests.postgres import PostgresUnavailable, running_postgres
+from podcast_assets_tests.postgres import PostgresUnavailable, create_database, running_postgres
 
 _REPO = Path(__file__).resolve().parents[1]
 
@@ -52,17 +50,6 @@ while not os.path.exists(stop):
     time.sleep(0.2)
 json.dump({"latencies": latencies, "errors": errors}, open(out, "w"))
 """
-
-
-def _database(admin_url: str, name: str) -> str:
-    con = psycopg2.connect(admin_url)
-    try:
-        con.autocommit = True
-        with con.cursor() as cur:
-            cur.execute(f"CREATE DATABASE {name}")
-    finally:
-        con.close()
-    return f"{admin_url.rsplit('/', 1)[0]}/{name}"
 
 
 def _per_run(env: dict[str, str], target: str) -> list[dict[str, Any]]:
@@ -160,10 +147,10 @@ def _bench(work: Path, pg_url: str, n: int, runs: int) -> dict[str, Any]:
     lake_home = work / "home-lake"
     lake_home.mkdir()
     shutil.copyfile(_REPO / "instances" / "lake" / "dagster.yaml", lake_home / "dagster.yaml")
-    target = f"ducklake:postgres:{_database(pg_url, 'lake')}"
+    target = f"ducklake:postgres:{create_database(pg_url, 'lake')}"
     lake_env = base | {
         "DAGSTER_HOME": str(lake_home),
-        "DAGSTER_PG_URL": _database(pg_url, "instance"),
+        "DAGSTER_PG_URL": create_database(pg_url, "instance"),
         "DAGSTER_EVENT_BATCH_SIZE": "1000",
         "PODCAST_WAREHOUSE": target,
         "PODCAST_LAKE_DATA": str(work / "lake"),

@@ -139,17 +139,9 @@ _lake_count = iter(range(1_000_000))
 
 def new_database(server: Any, prefix: str = "db") -> str:
     """The URL of a new, empty database on the session's PostgreSQL server."""
-    import psycopg2
+    from podcast_assets_tests.postgres import create_database
 
-    name = f"{prefix}_{next(_lake_count)}"
-    con = psycopg2.connect(server.url)
-    try:
-        con.autocommit = True
-        with con.cursor() as cur:
-            cur.execute(f"CREATE DATABASE {name}")
-    finally:
-        con.close()
-    return f"{server.url.rsplit('/', 1)[0]}/{name}"
+    return create_database(server.url, f"{prefix}_{next(_lake_count)}")
 
 
 def new_lake(server: Any, data_dir: Path) -> str:

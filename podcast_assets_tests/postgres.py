@@ -153,7 +153,7 @@ def running_postgres() -> Iterator[Postgres]:
                 f"pg_ctl start failed: {_tail(start.stderr + start.stdout)}; log: {_tail(log_text)}"
             )
         url = f"postgresql://{DB_USER}@127.0.0.1:{port}/{DB_NAME}"
-        _create_database(url.rsplit("/", 1)[0] + "/postgres")
+        create_database(url.rsplit("/", 1)[0] + "/postgres", DB_NAME)
         yield Postgres(url, port, scratch, log, time.monotonic() - started)
     finally:
         if running:
@@ -163,16 +163,18 @@ def running_postgres() -> Iterator[Postgres]:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _create_database(admin_url: str) -> None:
+def create_database(url: str, name: str) -> str:
+    """Create database `name` on the server `url` connects to; return the new one's URL."""
     import psycopg2
 
-    con = psycopg2.connect(admin_url)
+    con = psycopg2.connect(url)
     try:
         con.autocommit = True
         with con.cursor() as cur:
-            cur.execute(f"CREATE DATABASE {DB_NAME}")
+            cur.execute(f"CREATE DATABASE {name}")
     finally:
         con.close()
+    return f"{url.rsplit('/', 1)[0]}/{name}"
 
 
 def _tail(text: str, lines: int = 5) -> str:
