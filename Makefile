@@ -19,14 +19,19 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/podcast-assets refresh
 
-## test: set up, then run the whole test suite
+## test: set up, then run the whole test suite, one pytest worker per core (pytest-xdist; at most
+## 4). A test module stays on one worker (`--dist loadscope`), so its module fixtures are built
+## once. `make test PYTEST_WORKERS=0` runs it in this process, as plain `pytest` does.
+PYTEST_WORKERS ?= auto
+XDIST := --numprocesses=$(PYTEST_WORKERS) --maxprocesses=4 --dist=loadscope
+
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
 
 ## test-fast: pure functions and DuckDB only: no spaCy pipeline, no process started (a guard in
 ## conftest.py fails any test that does either); target under 30 s. CI runs `make test`.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest $(XDIST) -m "not slow"
 
 ## ui: the Dagster UI and daemon on this code location, with the instance `make run` records into
 ui: $(STAMP)
