@@ -254,3 +254,55 @@ def test_extraction_mentions_are_the_same_as_with_the_previous_full_pipeline(nlp
     before = {x.episode_id: x.mentions for x in extract_transcripts(previous, items)}
     assert sum(map(len, ours.values())) > 100
     assert ours == before
+
+
+INTERRUPTED_MID_EXTRACTION = """
+import os, signal, threading, time
+import psutil, spacy
+from podcast_assets.extraction import transcripts
+from podcast_assets.models import segments_from_texts
+
+def busy(*args):  # a worker on a long episode (forked workers inherit this)
+    time.sleep(120)
+    raise AssertionError("not interrupted")
+
+def episodes():  # as read from the warehouse: one at a time, each bigger than a pipe holds
+    for i in range(12):
+        time.sleep(0.2)
+        if i == 5:  # the last one the workers' queue takes: SIGTERM once it is queued
+            threading.Timer(2.0, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        yield f"ep{i}", segments_from_texts(["word " * 20_000])
+
+transcripts._extract_serial = busy
+signal.signal(signal.SIGTERM, signal.default_int_handler)  # as the CLI does
+try:
+    for _ in transcripts.extract_transcripts(spacy.blank("en"), episodes(), n_process=2):
+        pass
+except KeyboardInterrupt:
+    print("interrupted; workers left:", len(psutil.Process().children()), flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_extraction_interrupted_while_episodes_wait_exits_and_leaves_no_workers():
+    """SIGTERM (KeyboardInterrupt, as the CLI maps it) while both workers are busy and more
+    episodes wait in the executor: the call ends with the workers gone, and the process exits
+    instead of hanging at exit on the queue's feeder thread (writing to workers that are dead)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_MID_EXTRACTION],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    hung = False
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        hung = True
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+    assert not hung, f"the interrupted process did not exit within 60 s:\n{out}{err}"
+    assert out == "interrupted; workers left: 0\n", out + err
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err, err

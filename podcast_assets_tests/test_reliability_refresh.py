@@ -57,8 +57,22 @@ def _refresh(
     )
 
 
+_STARTED: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_refresh_outlives_its_test() -> Iterator[None]:
+    """A refresh a test started and left running (it hung, the test failed) is killed."""
+    yield
+    while _STARTED:
+        proc = _STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
 def _start_refresh(home: Path, raw: Path, db: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+    proc = subprocess.Popen(
         [CONSOLE_SCRIPT, "refresh", "--raw-dir", str(raw), "--warehouse", str(db)],
         cwd=home,
         env=_env(home),
@@ -66,6 +80,8 @@ def _start_refresh(home: Path, raw: Path, db: Path) -> subprocess.Popen[str]:
         stderr=subprocess.STDOUT,
         text=True,
     )
+    _STARTED.append(proc)
+    return proc
 
 
 def _copies(raw: Path, n: int) -> list[str]:
@@ -386,23 +402,7 @@ def test_reliability_two_first_refreshes_on_a_fresh_home_both_succeed(home, tmp_
     for i in range(2):
         raw = tmp_path / f"raw{i}"
         raw.mkdir()
-        procs.append(
-            subprocess.Popen(
-                [
-                    CONSOLE_SCRIPT,
-                    "refresh",
-                    "--raw-dir",
-                    str(raw),
-                    "--warehouse",
-                    str(tmp_path / f"w{i}.duckdb"),
-                ],
-                cwd=home,
-                env=_env(home),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-        )
+        procs.append(_start_refresh(home, raw, tmp_path / f"w{i}.duckdb"))
     outputs = [p.communicate(timeout=180)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     assert not any("already exists" in o or "Traceback" in o for o in outputs)

@@ -186,12 +186,27 @@ def _extract_in_workers(
         except BaseException:
             # Interrupted (a signal, an error, the consumer gone): stop the workers now
             # instead of letting `shutdown` wait for the episodes they are working on.
-            for future in in_flight:
-                future.cancel()
-            # `_processes` is the executor's only handle on its workers.
-            for process in list((getattr(pool, "_processes", None) or {}).values()):
-                process.terminate()
+            _kill_workers(pool)
             raise
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's workers; the executor then fails every episode still in it.
+
+    Nothing else: its manager thread sees the workers die, fails the waiting futures with
+    `BrokenProcessPool`, closes the queue the workers read (unblocking its feeder thread,
+    which may be stuck writing an episode into a full pipe) and joins the workers, and the
+    `with` block's `shutdown` waits for that. Do not `cancel()` the waiting futures here:
+    Python 3.11 fails them with `set_exception`, which raises on a cancelled one and kills
+    the manager thread before it closes that queue (gh-107219, fixed in 3.12); the feeder
+    then never ends, and `multiprocessing` joins it at exit: the process hangs for ever.
+
+    SIGKILL, not SIGTERM: a worker still starting has the parent's SIGTERM handler (a
+    KeyboardInterrupt and a traceback); it holds nothing that needs cleaning up.
+    """
+    # `_processes` is the executor's only handle on its workers (3.14 adds terminate_workers).
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()
 
 
 def _init_worker(nlp: Language, options: _Options, parent_pid: int) -> None:
@@ -204,9 +219,10 @@ def _init_worker(nlp: Language, options: _Options, parent_pid: int) -> None:
 def _quiet_signals() -> None:
     """Leave interrupts to the parent: SIGTERM ends a worker at once, SIGINT is ignored.
 
-    A forked worker inherits the parent's handlers (Dagster's raise an exception), so a
-    Ctrl-C in the terminal or the parent's `terminate()` would print a traceback from every
-    worker. The parent decides what an interrupt means and terminates the workers itself.
+    A forked worker inherits the parent's handlers (Dagster's and the CLI's raise an
+    exception), so a Ctrl-C in the terminal or a SIGTERM to the whole process group (a
+    service manager) would print a traceback from every worker. The parent decides what an
+    interrupt means and kills the workers itself (`_kill_workers`).
     """
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
