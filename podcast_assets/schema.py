@@ -293,8 +293,9 @@ ENTITY_ALIASES = Table(
     name="entity_aliases",
     grain="One row per spelling of an entity that is merged into another name across episodes.",
     description=(
-        "Rebuilt after every extraction from all of `mentions` (model spans: same key, near-"
-        "identical or sound-alike spellings of one label); the gazetteer's names always win. "
+        "Rebuilt by every extraction from all of `mentions` (model spans: same key, near-"
+        "identical or sound-alike spellings of one label), in the transaction of its last "
+        "mentions; the gazetteer's names always win. "
         "Views count mentions under `canonical`; to undo a merge, list the surface under "
         "`distinct` in the gazetteer."
     ),
