@@ -177,7 +177,8 @@ class _ExtractRun:
                 if info["source_format"] == SourceFormat.RSS_FEED:
                     self.add(Extraction(episode_id, [], [], []))
                 elif info["source_format"] == SourceFormat.ENRICHED_PAGE:
-                    self.add(extract_enriched(episode_id, info["front_matter"] or {}))
+                    front_matter = info["front_matter"] or {}
+                    self.add(extract_enriched(episode_id, front_matter, _listed_people(info)))
                 else:
                     segs = segments.get(episode_id, [])
                     self.report.words += sum(len(s.text.split()) for s in segs)
