@@ -124,6 +124,7 @@ SEGMENTS = Table(
         ),
         Column("char_start", "INTEGER", "Offset of the segment in the transcript text.", False),
         Column("text", "VARCHAR", "The segment's text.", False),
+        Column("speaker_role", "VARCHAR", "The label's role, lower case: `Ana (Host):` -> host."),
     ),
 )
 
@@ -174,8 +175,9 @@ MENTIONS = Table(
             "role",
             "VARCHAR",
             "For a person of the episode, on each of their rows: the feed's podcast:person role "
-            "(host, guest, ...), host or guest as the episode names them, else speaker for a "
-            "speaker label. NULL for every other entity.",
+            "(host, guest, ...), host or guest as the episode names them, else the role its "
+            "speaker label writes (`Name (co-host):`), else speaker for a speaker label. NULL "
+            "for every other entity.",
         ),
     ),
 )

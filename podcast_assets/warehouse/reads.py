@@ -39,12 +39,12 @@ def load_segments(
     """The stored transcript segments of these partitions, in order."""
     out: dict[str, list[Segment]] = {episode_id: [] for episode_id in episode_ids}
     rows = con.execute(
-        "SELECT episode_id, seq, text, char_start, start_seconds, end_seconds, speaker "
-        "FROM segments WHERE list_contains(?, episode_id) ORDER BY episode_id, seq",
+        "SELECT episode_id, seq, text, char_start, start_seconds, end_seconds, speaker, "
+        "speaker_role FROM segments WHERE list_contains(?, episode_id) ORDER BY episode_id, seq",
         [list(episode_ids)],
     ).fetchall()
-    for episode_id, seq, text, char_start, start, end, speaker in rows:
-        out[episode_id].append(Segment(seq, text, char_start, start, end, speaker))
+    for episode_id, seq, text, char_start, start, end, speaker, role in rows:
+        out[episode_id].append(Segment(seq, text, char_start, start, end, speaker, role))
     return out
 
 
