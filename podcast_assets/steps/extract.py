@@ -185,7 +185,8 @@ class _ExtractRun:
                     language, pipeline = info["language"], info["ner_pipeline"]
                     how = route(language, pipeline)
                     people, show = _listed_people(info), info["show_name"]
-                    yield Transcript(episode_id, segs, language, how, people, show)
+                    categories = tuple(info["categories"])
+                    yield Transcript(episode_id, segs, language, how, people, show, categories)
 
 
 def _listed_people(info: Mapping[str, Any]) -> tuple[Person, ...]:
