@@ -44,6 +44,8 @@ class Segment:
     start_seconds: float | None = None
     end_seconds: float | None = None
     speaker: str | None = None
+    # The role the speaker label writes after the name, lower case ("host" for "Ana (host):").
+    speaker_role: str | None = None
 
     @property
     def char_end(self) -> int:
@@ -121,6 +123,7 @@ def segments_from_texts(
     starts: Sequence[float | None] | None = None,
     ends: Sequence[float | None] | None = None,
     speakers: Sequence[str | None] | None = None,
+    roles: Sequence[str | None] | None = None,
 ) -> tuple[Segment, ...]:
     """Number segments and compute their offsets in the newline-joined transcript."""
     out: list[Segment] = []
@@ -134,6 +137,7 @@ def segments_from_texts(
                 start_seconds=starts[i] if starts else None,
                 end_seconds=ends[i] if ends else None,
                 speaker=speakers[i] if speakers else None,
+                speaker_role=roles[i] if roles else None,
             )
         )
         offset += len(text) + 1

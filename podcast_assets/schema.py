@@ -124,6 +124,7 @@ SEGMENTS = Table(
         ),
         Column("char_start", "INTEGER", "Offset of the segment in the transcript text.", False),
         Column("text", "VARCHAR", "The segment's text.", False),
+        Column("speaker_role", "VARCHAR", "The label's role, lower case: `Ana (Host):` -> host."),
     ),
 )
 
@@ -174,8 +175,9 @@ MENTIONS = Table(
             "role",
             "VARCHAR",
             "For a person of the episode, on each of their rows: the feed's podcast:person role "
-            "(host, guest, ...), host or guest as the episode names them, else speaker for a "
-            "speaker label. NULL for every other entity.",
+            "(host, guest, ...), host or guest as the episode names them, else the role its "
+            "speaker label writes (`Name (co-host):`), else speaker for a speaker label. NULL "
+            "for every other entity.",
         ),
     ),
 )
@@ -293,8 +295,9 @@ ENTITY_ALIASES = Table(
     name="entity_aliases",
     grain="One row per spelling of an entity that is merged into another name across episodes.",
     description=(
-        "Rebuilt after every extraction from all of `mentions` (model spans: same key, near-"
-        "identical or sound-alike spellings of one label); the gazetteer's names always win. "
+        "Rebuilt by every extraction from all of `mentions` (model spans: same key, near-"
+        "identical or sound-alike spellings of one label), in the transaction of its last "
+        "mentions; the gazetteer's names always win. "
         "Views count mentions under `canonical`; to undo a merge, list the surface under "
         "`distinct` in the gazetteer."
     ),

@@ -26,6 +26,16 @@ SEED_TIMESTAMPED = "003_6dc2de23e6c008f7.txt"
 # with a JSON and an HTML transcript of its show; `test_sample_data.py` refreshes all of it.
 SEED_FILES = (SEED_ENRICHED_886, SEED_ENRICHED_881, SEED_PLAIN_881, SEED_TIMESTAMPED)
 SEED_IDS = sorted(name.removesuffix(".txt") for name in SEED_FILES)
+# Two short plain transcripts that spell one company two ways: extracted together they give
+# `entity_aliases` a row ("Audio Boom" -> "Audioboom", method key); the seeds alone give none.
+ALIAS_SPELLINGS = {
+    "spelling-a.txt": "Welcome back to the show. Today we talk about podcast hosting companies "
+    "and the news.\n\nAudioboom reported its results this week. Audioboom says its revenue "
+    "grew by a third.\n\nAudioboom will sell more adverts next year, its chief executive said.\n",
+    "spelling-b.txt": "Hello and welcome to another episode about the business of podcasting."
+    "\n\nAudio Boom is a hosting company in London. We spoke about the advertising market."
+    "\n\nThat was all for this week. Thanks for listening.\n",
+}
 
 
 def copy_seeds(raw: Path) -> None:

@@ -90,6 +90,35 @@ def test_checks_pass_on_good_rows_and_fail_on_bad(check, table, good, bad, new_w
     assert failed.metadata["violations"].value >= 1
 
 
+@pytest.mark.parametrize("source", ["spacy", "proper_noun", "metadata_name", "a_new_source"])
+def test_checks_offsets_of_every_source_that_has_them(source, new_warehouse):
+    """Not only model and gazetteer rows: any row with offsets must point into the transcript;
+    episode-level rows have none, and the analyser's are into its own text."""
+    db = new_warehouse
+    put(db, "segments", SEGMENTS, step="ingest")
+    episode_level = MENTION | {"char_start": None, "char_end": None, "segment_seq": None}
+    analyser = MENTION | {"char_start": 500, "char_end": 508, "segment_seq": None}
+    fine = [
+        MENTION | {"source": source},
+        episode_level | {"source": "speaker"},
+        episode_level | {"source": "metadata"},
+        analyser | {"source": "analyzer"},
+        analyser | {"source": "analyzer_llm"},
+    ]
+    put(db, "mentions", fine)
+    assert evaluate("mention_offsets_are_inside_the_transcript", db).passed
+    for bad in (
+        {"char_start": 15, "char_end": 40},  # past the transcript's end
+        {"char_end": None},  # half an offset
+        {"segment_seq": None},  # no segment
+        {"segment_seq": 3},  # a segment the episode lacks
+    ):
+        put(db, "mentions", [*fine, MENTION | {"source": source} | bad])
+        failed = evaluate("mention_offsets_are_inside_the_transcript", db)
+        assert not failed.passed, bad
+        assert failed.metadata["violations"].value == 1
+
+
 def put_in_two_episodes(db, mentions: list[dict]) -> None:
     """The same mentions in two episodes (two partitions, two episode keys)."""
     with warehouse.open_writer(db) as con:

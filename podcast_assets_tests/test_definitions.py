@@ -18,7 +18,7 @@ from podcast_assets.settings import SCHEDULE_TZ
 
 from .conftest import REPO
 
-EXTRACT_VERSION = "3+g590bccce+tcd618439"
+EXTRACT_VERSION = "4+g590bccce+tcd618439"
 CHECKS = {
     "feed_items": ["feed_items_are_unique"],
     "episodes": ["episode_ids_are_unique", "keys_are_not_null"],
@@ -43,7 +43,7 @@ EXPECTED = {
             "deps": [],
             "group": "ingestion",
             "kinds": ["duckdb"],
-            "code_version": "3",
+            "code_version": "4",
             "partitions": "episodes",
             "checks": [],
         },
@@ -51,7 +51,7 @@ EXPECTED = {
             "deps": ["shows"],
             "group": "ingestion",
             "kinds": ["duckdb"],
-            "code_version": "3",
+            "code_version": "4",
             "partitions": "episodes",
             "checks": CHECKS["feed_items"],
         },
@@ -59,7 +59,7 @@ EXPECTED = {
             "deps": ["feed_items"],
             "group": "ingestion",
             "kinds": ["duckdb"],
-            "code_version": "3",
+            "code_version": "4",
             "partitions": "episodes",
             "checks": CHECKS["episodes"],
         },
@@ -67,7 +67,7 @@ EXPECTED = {
             "deps": ["episodes"],
             "group": "ingestion",
             "kinds": ["duckdb"],
-            "code_version": "3",
+            "code_version": "4",
             "partitions": "episodes",
             "checks": CHECKS["segments"],
         },

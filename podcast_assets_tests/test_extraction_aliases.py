@@ -2,7 +2,8 @@
 
 Names are from real transcripts: a podcasting-news episode ("Audio Boom", "Pod News"), Go Time,
 Postgres FM, Data Engineering Podcast ("Zenlytic"), Super Data Science ("Jon Krohn"), a Hebrew
-show and a Venezuelan one. Pure functions: no spaCy pipeline.
+show and a Venezuelan one. Pure functions (no spaCy pipeline), but for the last test: the
+extract step writing `entity_aliases` with its mentions.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from podcast_assets.extraction.aliases import (
     resolve_aliases,
 )
 from podcast_assets.extraction.gazetteer import Entry, Gazetteer, load_gazetteer
+
+from .conftest import ALIAS_SPELLINGS
 
 
 def names(*rows: tuple[str, str | None, int]) -> list[NameCount]:
@@ -340,3 +343,33 @@ def test_extraction_aliases_non_latin_names():
 )
 def test_extraction_aliases_is_fused_discourse(name, language, fused):
     assert is_fused_discourse(name, language) is fused
+
+
+def test_extraction_aliases_commit_with_the_steps_last_mentions(
+    nlp, new_warehouse, tmp_path, monkeypatch
+):
+    """After each of the extract step's commits, `entity_aliases` holds the merges of the
+    mentions then committed: the last batch's mentions never show with the old aliases."""
+    from podcast_assets import steps
+    from podcast_assets.warehouse import writes
+
+    files = []
+    for name, text in ALIAS_SPELLINGS.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        files.append((name.removesuffix(".txt"), tmp_path / name))
+    steps.ingest.ingest_files(new_warehouse, files)
+    committed = writes.replace_partitions
+    states = []
+
+    def observed(con, *args, **kwargs):
+        counts = committed(con, *args, **kwargs)
+        names = {e for (e,) in con.execute("SELECT DISTINCT entity FROM mentions").fetchall()}
+        aliases = con.execute("SELECT surface, canonical FROM entity_aliases").fetchall()
+        states.append((names >= {"Audio Boom", "Audioboom"}, aliases))
+        return counts
+
+    monkeypatch.setattr(writes, "replace_partitions", observed)
+    monkeypatch.setattr(steps.extract, "CHUNK", 1)  # one commit per episode
+    report = steps.extract.extract_partitions(new_warehouse, [e for e, _ in files], nlp)
+    assert report.extracted == ["spelling-a", "spelling-b"] and report.aliases == 1
+    assert states == [(False, []), (True, [("Audio Boom", "Audioboom")])]

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from podcast_assets.extraction import extract_enriched
+from podcast_assets.extraction.people import listed_people
 from podcast_assets.schema import MENTIONS, QUOTES, TOPICS
 
 ENRICHED = ("000_bd597d44d42fa029.txt", "001_d9628893f081d57c.txt")
@@ -117,3 +118,39 @@ def test_extraction_enriched_tolerates_missing_and_malformed_sections():
         "ep", {"companies": [{"category": "x"}, "junk", {"name": "  "}], "quotes": "junk"}
     )
     assert extraction.mentions == [] and extraction.quotes == [] and extraction.topics == []
+
+
+def test_extraction_enriched_hosts_and_guests_are_people(seed_text):
+    """The page's host and guest are PERSON rows with source `metadata` and their role, as a
+    feed's podcast:person is; the analyser's own rows of them carry the role too."""
+    people = listed_people(hosts=["John Cron"], guests=["Emily Webber"])
+    extraction = extract_enriched("ep", front_matter(seed_text(ENRICHED[1])), people)
+    fields = ("entity", "surface", "label", "role", "confidence", "char_start", "speaker")
+    listed = [tuple(m[f] for f in fields) for m in extraction.mentions if m["source"] == "metadata"]
+    assert listed == [
+        ("Jon Krohn", "John Cron", "PERSON", "host", 0.9, None, None),
+        ("Emily Webber", "Emily Webber", "PERSON", "guest", 0.9, None, None),
+    ]
+    analyser = [m for m in extraction.mentions if m["source"] != "metadata"]
+    roles = {(m["surface"], m["role"]) for m in analyser if m["role"] is not None}
+    assert roles == {("John Cron", "host"), ("Emily Weber", "guest")}
+    assert all(m["entity"] in {"Jon Krohn", "Emily Webber"} for m in analyser if m["role"])
+    # Without people, the page's rows are the analyser's alone.
+    alone = extract_enriched("ep", front_matter(seed_text(ENRICHED[1])))
+    assert [m for m in alone.mentions if m["role"] or m["source"] == "metadata"] == []
+
+
+def test_extraction_enriched_page_people_come_from_its_own_words(new_warehouse, seeds_dir):
+    """Through the extract step: the host and guest that ingest read from the page's title
+    and intro are its people (no NLP runs for an analyser page)."""
+    import spacy
+
+    from podcast_assets import steps, warehouse
+
+    steps.ingest.ingest_files(new_warehouse, [("p", seeds_dir / ENRICHED[1])])
+    steps.extract.extract_partitions(new_warehouse, ["p"], spacy.blank("en"))
+    with warehouse.open_reader(new_warehouse) as con:
+        rows = con.execute(
+            "SELECT entity, surface, role FROM mentions WHERE source = 'metadata' ORDER BY ALL"
+        ).fetchall()
+    assert rows == [("Emily Webber", "Emily Webber", "guest"), ("Jon Krohn", "John Cron", "host")]

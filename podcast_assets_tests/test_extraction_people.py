@@ -85,6 +85,55 @@ def test_extraction_people_a_first_name_label_is_the_listed_person_with_that_nam
         assert row["char_start"] is None and row["segment_seq"] is None
 
 
+def test_extraction_people_a_label_keeps_the_role_written_after_the_name():
+    """`Name (host):` labels: the written role is the person's, unless the metadata lists
+    them with one; a one-word label keeps its role when it links to a full name."""
+    segments = segments_from_texts(
+        ["Hi.", "Hello.", "Hey.", "Yo.", "Hm."],
+        speakers=["Leo Dion", "Ana Lima", "Tim Mitra", "Kim", "Leo Dion"],
+        roles=["host", "co-host", "host", "guest", None],
+    )
+    people = EpisodePeople((Person("Tim Mitra", "guest"),), segments)
+    assert people.speakers == {
+        "Leo Dion": Person("Leo Dion", "host"),
+        "Ana Lima": Person("Ana Lima", "co-host"),
+        "Tim Mitra": Person("Tim Mitra", "guest"),  # listed: the metadata's role wins
+        "Kim": Person("Kim", "guest"),
+    }
+    people.link_lone_names({"kim": {"Kim Soto"}})
+    assert people.speakers["Kim"] == Person("Kim Soto", "guest")
+    rows = {
+        r["entity"]: (r["source"], r["role"]) for r in people_rows("ep", people, load_gazetteer())
+    }
+    assert rows == {
+        "Leo Dion": ("speaker", "host"),
+        "Ana Lima": ("speaker", "co-host"),
+        "Tim Mitra": ("speaker", "guest"),
+        "Kim Soto": ("speaker", "guest"),
+    }
+
+
+def test_extraction_people_a_written_role_reaches_the_extract_step(new_warehouse, tmp_path):
+    """Ingest stores the role (`segments.speaker_role`) and the extract step reads it back."""
+    from podcast_assets import steps
+
+    path = tmp_path / "ep.txt"
+    path.write_text("Ana Lima (Host): One.\nBo Park: Two.\nAna Lima: Three.\nBo Park: Four.\n")
+    steps.ingest.ingest_files(new_warehouse, [("ep", path)])
+    with warehouse.open_reader(new_warehouse) as con:
+        segments = warehouse.load_segments(con, ["ep"])["ep"]
+    assert [(s.speaker, s.speaker_role) for s in segments] == [
+        ("Ana Lima", "host"),
+        ("Bo Park", None),
+        ("Ana Lima", None),
+        ("Bo Park", None),
+    ]
+    assert EpisodePeople((), segments).speakers == {
+        "Ana Lima": Person("Ana Lima", "host"),
+        "Bo Park": Person("Bo Park", "speaker"),
+    }
+
+
 def test_extraction_people_take_the_gazetteer_name_of_a_person_it_knows():
     """The metadata's spelling and the text's must meet under one name, or the episode's
     first names would link to a spelling that the corpus-wide aliases then merge."""

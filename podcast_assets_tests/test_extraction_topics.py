@@ -123,6 +123,27 @@ def test_extraction_topic_context_words_alone_never_make_a_topic():
     ]
 
 
+HOME = Topic("home & garden", ("compost", "gardening"), "Leisure", ("soil",))
+
+
+def test_extraction_topic_the_shows_categories_lower_the_evidence_a_topic_needs():
+    """A topic of a category the feed declares is reported from one match, not two; one
+    ambiguous word is still not enough, and a category alone makes no topic."""
+    matcher = small_matcher(STARTUP, GENAI, INVESTMENT, HOME)
+    once = Counter({("startup", "founder"): 1, ("generative ai", "gpt"): 1})
+    assert topic_rows("ep", once, matcher) == []
+    rows = topic_rows("ep", once, matcher, ["Business"])
+    assert [(r["topic"], r["mentions"], r["prominence"]) for r in rows] == [("startup", 1, 0.1)]
+    # "Top > Sub" declares the top category's topics and the subcategory named by it.
+    garden = Counter({("home & garden", "compost"): 1, ("investment", "funding"): 1})
+    for categories in (["Leisure"], ["Leisure > Home & Garden"], ["Arts > Home & Garden"]):
+        rows = topic_rows("ep", garden, matcher, categories)
+        assert [r["topic"] for r in rows] == ["home & garden"], categories
+    assert topic_rows("ep", Counter({("home & garden", "soil"): 1}), matcher, ["Leisure"]) == []
+    assert topic_rows("ep", Counter(), matcher, ["Leisure", "Business", "Technology"]) == []
+    assert matcher.declared(["News > Tech News", "Technology"]) == {"generative ai"}
+
+
 def test_extraction_topic_matcher_counts_context_hits_and_says_which_they_are():
     nlp = spacy.blank("en")
     matcher = TopicMatcher(nlp, [STARTUP])
@@ -172,3 +193,33 @@ def test_extraction_topic_taxonomy_v2_has_categories_and_rejects_a_word_in_both_
 
 def test_extraction_topic_matcher_is_empty_for_other_languages():
     assert topic_matcher(spacy.blank("xx")).taxonomy == ()  # "xx": any language but English
+
+
+def test_extraction_topic_categories_reach_the_extract_step_through_the_feed(tmp_path, nlp):
+    """The episode's feed declares Education: the one "teaching" of the episode makes a topic
+    of that category, which it does not under the feed's own Leisure category."""
+    from podcast_assets import steps, warehouse
+
+    from .conftest import SEEDS_DIR
+
+    feed = (SEEDS_DIR / "soil-and-sky.xml").read_text(encoding="utf-8")
+    leisure = '<itunes:category text="Leisure">'
+    assert leisure in feed
+    found = {}
+    for declared in ("Leisure", "Education"):
+        raw = tmp_path / declared
+        raw.mkdir()
+        text = feed.replace(leisure, f'<itunes:category text="{declared}">')
+        (raw / "soil-and-sky.xml").write_text(text, encoding="utf-8")
+        episode = raw / "soil-and-sky-013.html"
+        episode.write_bytes((SEEDS_DIR / episode.name).read_bytes())
+        files = [("feed", raw / "soil-and-sky.xml"), ("ep", episode)]
+        db = raw / "w.duckdb"
+        steps.ingest.ingest_files(db, files)
+        steps.extract.extract_partitions(db, ["feed", "ep"], nlp)
+        with warehouse.open_reader(db) as con:
+            found[declared] = con.execute(
+                "SELECT topic, category, mentions FROM topics WHERE source = 'taxonomy' "
+                "AND mentions = 1"
+            ).fetchall()
+    assert found == {"Leisure": [], "Education": [("education and careers", "Education", 1)]}

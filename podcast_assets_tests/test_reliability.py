@@ -27,7 +27,7 @@ from podcast_assets.rawfiles import episode_id_for
 from podcast_assets.schema import EPISODE_TABLES, SEGMENTS
 from podcast_assets.views import VIEWS
 
-from .conftest import SEED_PLAIN_881, SEED_TIMESTAMPED, SEEDS_DIR, copy_seeds
+from .conftest import ALIAS_SPELLINGS, SEED_PLAIN_881, SEED_TIMESTAMPED, SEEDS_DIR, copy_seeds
 
 pytestmark = pytest.mark.slow
 
@@ -293,24 +293,26 @@ def test_reliability_reader_sees_whole_partitions_while_a_writer_loops(tmp_path)
     assert len(states) >= 2, "the reader never saw a write land"
 
 
-# --- a real refresh: samples, plus the same content under hostile names --------------------
+# --- a real refresh: samples, the same content under hostile names, two spellings ---------
 
 # The timestamped episode again, under a name with quotes, spaces, unicode and SQL fragments:
-# one renamed copy keeps the refresh at three transcripts (one spaCy process).
+# one renamed copy is enough, and keeps the refresh short.
 HOSTILE_COPIES = {
     "  O'Brien \"ep 1\"; DROP TABLE episodes;-- ünïcödé 🎙 ' OR '1'='1.txt": SEED_TIMESTAMPED,
 }
 
 
 def episode_counts_sql() -> str:
-    """Rows per table and partition, partition_state per step, and rows per view."""
+    """Rows per table and partition, partition_state per step, rows per view, and
+    `entity_aliases` rows (derived from every partition's mentions)."""
     per_table = [
         f"SELECT '{t.name}' AS what, episode_id, count(*) AS n FROM {t.name} GROUP BY ALL"
         for t in EPISODE_TABLES
     ]
     per_step = ["SELECT 'state:' || step, episode_id, count(*) FROM partition_state GROUP BY ALL"]
     per_view = [f"SELECT 'view:{v.name}', NULL, count(*) FROM {v.name}" for v in VIEWS]
-    return " UNION ALL ".join(per_table + per_step + per_view)
+    aliases = ["SELECT 'entity_aliases', NULL, count(*) FROM entity_aliases"]
+    return " UNION ALL ".join(per_table + per_step + per_view + aliases)
 
 
 def as_counts(rows: list[list[Any]]) -> dict[tuple[str, str | None], int]:
@@ -333,10 +335,13 @@ def run_cli(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def refreshed(tmp_path_factory) -> Iterator[dict[str, Any]]:
-    """`podcast-assets refresh` of the samples plus a renamed copy, with a reader running."""
+    """`podcast-assets refresh` of the samples, a renamed copy and two spellings of one name
+    (so `entity_aliases` has a row), with a reader running."""
     root = tmp_path_factory.mktemp("reliability")
     raw, home = root / "raw", root / "dagster-home"
     copy_seeds(raw)
+    for name, text in ALIAS_SPELLINGS.items():
+        (raw / name).write_text(text, encoding="utf-8")
     home.mkdir()
     for name, original in HOSTILE_COPIES.items():
         shutil.copyfile(SEEDS_DIR / original, raw / name)
@@ -367,13 +372,16 @@ def test_reliability_refresh_with_a_reader_succeeds(refreshed):
     result = refreshed["result"]
     assert result.returncode == 0, result.stdout + result.stderr
     assert "files rejected: 0" in result.stdout
-    assert "episodes written: 5; extracted: 5" in result.stdout
+    assert "episodes written: 7; extracted: 7" in result.stdout
 
 
 def test_reliability_reader_during_refresh_sees_only_committed_states(refreshed):
     final = refreshed["final"]
     ids = {eid for (what, eid) in final if what == "episodes"}
-    assert len(ids) == 5
+    assert len(ids) == 7
+    aliases = final[("entity_aliases", None)]
+    assert aliases > 0
+    spellings = [episode_id_for(name) for name in ALIAS_SPELLINGS]
     states = set()
     for rows in refreshed["observations"]:
         seen = as_counts(rows)
@@ -388,6 +396,10 @@ def test_reliability_reader_during_refresh_sees_only_committed_states(refreshed)
                 assert seen.get((table, eid), 0) == ingested * final.get((table, eid), 0)
             for table in ("mentions", "quotes", "topics"):
                 assert seen.get((table, eid), 0) == extracted * final.get((table, eid), 0)
+        # The aliases of the two spellings commit with the extract step's last mentions:
+        # never the mentions of both with the aliases of before.
+        both = all(seen.get(("state:extract", eid)) for eid in spellings)
+        assert seen.get(("entity_aliases", None), 0) == (aliases if both else 0)
         states.add(tuple(sorted(seen.items())))
     summary = refreshed["reader"]
     print(
@@ -408,7 +420,7 @@ def test_reliability_hostile_file_names_are_safe_partition_keys(refreshed):
         for table in EPISODE_TABLES:
             copy = refreshed["final"].get((table.name, eid), 0)
             assert copy == refreshed["final"].get((table.name, Path(original).stem), 0), table
-    assert query(db, "SELECT count(*) FROM episodes") == [(5,)]  # no table was dropped
+    assert query(db, "SELECT count(*) FROM episodes") == [(7,)]  # no table was dropped
     # The key is a plain slug: safe to quote in a query.
     eid = episode_id_for(next(iter(HOSTILE_COPIES)))
     result = run_cli(
@@ -448,7 +460,7 @@ def test_reliability_same_content_under_two_names_adds_no_view_row(refreshed, tm
     with warehouse.open_writer(db) as con:
         warehouse.remove_partitions(con, [episode_id_for(n) for n in HOSTILE_COPIES])
     assert view_snapshot(db) == with_copies
-    assert query(db, "SELECT count(*) FROM episode_catalog") == [(3,)]
+    assert query(db, "SELECT count(*) FROM episode_catalog") == [(5,)]
 
 
 def test_reliability_refreshing_the_same_files_again_duplicates_nothing(refreshed, tmp_path):

@@ -104,9 +104,9 @@ def test_diarization_labels_are_kept_as_they_are():
     ],
 )
 def test_a_sentence_with_a_colon_stays_text(line):
-    texts, speakers = assign_speakers([line, line])
+    texts, speakers, roles = assign_speakers([line, line])
     assert texts == [line, line]
-    assert speakers == [None, None]
+    assert speakers == [None, None] and roles == [None, None]
 
 
 def test_a_single_word_label_needs_to_recur_to_be_a_speaker():
@@ -135,3 +135,48 @@ def test_a_role_after_the_name_is_not_part_of_it():
         "Tim Mitra",
         "Leo Dion",
     ]
+
+
+def roles(raw: str, name: str) -> list[tuple[str | None, str | None, str]]:
+    return [(s.speaker, s.speaker_role, s.text) for s in parse_bytes(raw.encode(), name).segments]
+
+
+def test_a_role_after_the_name_is_the_turns_role_in_lower_case():
+    srt = (
+        "1\n00:00:00,000 --> 00:00:02,000\nLeo Dion (host): Welcome back.\n\n"
+        "2\n00:00:02,000 --> 00:00:04,000\nand on we go.\n\n"
+        "3\n00:00:04,000 --> 00:00:06,000\nAna Lima (Co-Host): Hi.\n\n"
+        "4\n00:00:06,000 --> 00:00:08,000\nTim Mitra: Thanks for having me.\n\n"
+        "5\n00:00:08,000 --> 00:00:10,000\nLeo Dion (host): Let's start.\n\n"
+        "6\n00:00:10,000 --> 00:00:12,000\nTim Mitra: Sure.\n"
+    )
+    assert roles(srt, "yak.srt") == [
+        ("Leo Dion", "host", "Welcome back."),
+        ("Leo Dion", "host", "and on we go."),  # the turn goes on, and its role
+        ("Ana Lima", "co-host", "Hi."),
+        ("Tim Mitra", None, "Thanks for having me."),
+        ("Leo Dion", "host", "Let's start."),
+        ("Tim Mitra", None, "Sure."),
+    ]
+    plain = "Ana Lima (Guest): One.\nBo Park: Two.\nAna Lima (Guest): Three.\nBo Park: Four."
+    assert [r[:2] for r in roles(plain, "ep.txt")] == [
+        ("Ana Lima", "guest"),
+        ("Bo Park", None),
+        ("Ana Lima", "guest"),
+        ("Bo Park", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "role"),
+    [
+        ("Leo Dion (host): hi", "host"),
+        ("Leo Dion ( Executive  Producer ): hi", "executive producer"),
+        ("Leo Dion (00:05): hi", None),  # a time, not a role
+        ("Leo Dion (Guest 2): hi", None),
+        ("Leo Dion: hi", None),
+    ],
+)
+def test_split_label_keeps_a_written_role_and_not_a_time(line, role):
+    labelled = split_label(line)
+    assert (labelled.label, labelled.role, labelled.text) == ("Leo Dion", role, "hi")

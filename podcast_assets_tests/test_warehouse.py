@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from podcast_assets import failures, warehouse
-from podcast_assets.schema import SEGMENTS, TABLES
+from podcast_assets.schema import ENTITY_ALIASES, SEGMENTS, TABLES
 from podcast_assets.views import VIEWS
 
 
@@ -63,6 +63,68 @@ def test_warehouse_removal_deletes_rows_and_records_them(warehouse_target):
     assert report["a"]["segments"] == 3
     assert count(db, "SELECT count(*) FROM segments") == 0
     assert count(db, "SELECT count(*) FROM removals WHERE episode_id = 'a'") == 1
+
+
+def batch_writer(db, on_last) -> warehouse.BatchWriter:
+    return warehouse.BatchWriter(db, "ingest", "1", [SEGMENTS], every=2, on_last=on_last)
+
+
+def alias_row(surface: str) -> dict:
+    return {
+        "surface": surface,
+        "label": None,
+        "canonical": "c",
+        "method": "key",
+        "score": 100.0,
+        "mentions": 1,
+    }
+
+
+def test_warehouse_batch_writer_runs_its_last_hook_with_the_last_batch(warehouse_target):
+    """A full queue waits for the next write, so the step's last batch is still queued at
+    `flush`, and the last hook's rows commit in that batch's transaction."""
+    db, seen = warehouse_target, []
+
+    def on_last(con, writes) -> None:
+        seen.append([w.episode_id for w in writes])
+        states = con.execute("SELECT count(*) FROM partition_state").fetchall()[0][0]
+        warehouse.replace_rows(con, ENTITY_ALIASES, [alias_row(f"after {states}")])
+
+    writer = batch_writer(db, on_last)
+    added = [
+        writer.add(warehouse.PartitionWrite(e, "s", {"segments": [seg(e, 0)]})) for e in "abcd"
+    ]
+    assert added == [False, False, True, False]
+    assert writer.written == ["a", "b"]
+    writer.flush()
+    assert seen == [["c", "d"]] and writer.written == ["a", "b", "c", "d"]
+    assert count(db, "SELECT count(*) FROM segments") == 4
+    assert count(db, "SELECT surface FROM entity_aliases") == "after 4"
+    # Nothing queued: the hook runs in a transaction of its own.
+    batch_writer(db, on_last).flush()
+    assert seen[-1] == []
+
+
+def test_warehouse_batch_writer_failed_last_hook_leaves_the_last_batch_unwritten(
+    warehouse_target,
+):
+    db = warehouse_target
+    write(db, "c", 3)
+    with warehouse.open_writer(db) as con:
+        warehouse.replace_table(con, ENTITY_ALIASES, [alias_row("old")])
+
+    def on_last(con, writes) -> None:
+        warehouse.replace_rows(con, ENTITY_ALIASES, [alias_row("new")])
+        raise RuntimeError("killed while rebuilding")
+
+    writer = batch_writer(db, on_last)
+    for e in "abc":
+        writer.add(warehouse.PartitionWrite(e, "new", {"segments": [seg(e, 0, "new")]}))
+    with pytest.raises(RuntimeError, match="killed"):
+        writer.flush()
+    assert count(db, "SELECT count(*) FROM segments WHERE text = 'new'") == 2  # a and b
+    assert count(db, "SELECT count(*) FROM segments WHERE episode_id = 'c'") == 3
+    assert count(db, "SELECT string_agg(surface) FROM entity_aliases") == "old"
 
 
 def test_warehouse_reader_cannot_write(warehouse_target):
@@ -169,6 +231,7 @@ PUBLIC_NAMES = (
     "record_rejection",
     "rejections",
     "remove_partitions",
+    "replace_rows",
     "replace_table",
     "replace_partitions",
     "retry_conflicts",

@@ -226,7 +226,7 @@ def extract(
         MENTIONS.name: {
             "top_entities": _top_table(report.top_entities, "entity"),
             "words": dg.MetadataValue.int(report.words),
-            # Rebuilt from every mention after the run (see the `entity_aliases` table).
+            # Rebuilt from every mention with the run's last batch (see `entity_aliases`).
             "entity_aliases": dg.MetadataValue.int(report.aliases),
         },
         TOPICS.name: {"top_topics": _top_table(report.top_topics, "topic")},

@@ -5,14 +5,20 @@ with text becomes a row, flagged by `source` so the crude first pass (`analyzer`
 from the LLM pass (`analyzer_llm`) and compared with our transcript extraction. Only entity
 names are canonicalised through the gazetteer, so "Amazon Web Services (AWS)" and "AWS"
 count as one entity across sources.
+
+The page's people (its host and guests, as its title and intro name them, or its feed item's
+`podcast:person`) are PERSON rows with source `metadata` and their role, as a transcript's
+are (people.py); the analyser's rows of such a person carry the role too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from podcast_assets.extraction.aliases import alias_key
 from podcast_assets.extraction.gazetteer import Gazetteer, load_gazetteer
+from podcast_assets.extraction.people import EpisodePeople, Person, people_rows
 from podcast_assets.extraction.rows import (
     Extraction,
     make_row,
@@ -33,16 +39,25 @@ CONFIDENCE = {"high": 0.9, "medium": 0.6, "low": 0.3}
 UNKNOWN_CATEGORIES = frozenset({"", "unknown", "none", "null"})
 
 
-def extract_enriched(episode_id: str, front_matter: Mapping[str, Any]) -> Extraction:
-    """Mentions, quotes and topics rows from an enriched page's front matter."""
+def extract_enriched(
+    episode_id: str, front_matter: Mapping[str, Any], people: Sequence[Person] = ()
+) -> Extraction:
+    """Mentions, quotes and topics rows from an enriched page's front matter, and a row per
+    person of the page (`people`: its listed host and guests)."""
     gazetteer = load_gazetteer()
+    listed = EpisodePeople(people, (), gazetteer)
+    roles = listed.roles()
+    mentions = [
+        _mention(episode_id, item, gazetteer)
+        for item in _items(front_matter, "companies")
+        if opt_str(item.get("name"))
+    ]
+    for m in mentions:
+        if m["label"] in (None, "PERSON"):
+            m["role"] = roles.get(alias_key(m["entity"]))
     return Extraction(
         episode_id=episode_id,
-        mentions=[
-            _mention(episode_id, item, gazetteer)
-            for item in _items(front_matter, "companies")
-            if opt_str(item.get("name"))
-        ],
+        mentions=[*mentions, *people_rows(episode_id, listed, gazetteer)],
         quotes=[
             *(
                 _quote(episode_id, q)

@@ -4,8 +4,9 @@
 They are entities of the episode even when nobody says their name: a guest known only by a
 `<v Name>` tag, or a host that the feed's `podcast:person` names. Each becomes one
 episode-level `mentions` row (no offsets: it is not a place in the text) with label PERSON
-and a `role`: the listed one (`host`, `guest`, ... as the feed writes it), else `speaker`.
-The same role goes on every other mention of that person in the episode.
+and a `role`: the listed one (`host`, `guest`, ... as the feed writes it), else the one the
+speaker label writes after the name (`Leo Dion (host):`, `segments.speaker_role`), else
+`speaker`. The same role goes on every other mention of that person in the episode.
 
 A speaker label is taken as a person only when it looks like a name: diarization labels
 ("SPEAKER_1"), roles ("Host", "Interviewer") and labels with digits are not people.
@@ -103,12 +104,10 @@ class EpisodePeople:
         self.listed = tuple(Person(known(p.name), p.role) for p in listed)
         # As the metadata writes each listed name (the surface of its row).
         self.written = {c.name: p.name for c, p in zip(self.listed, listed, strict=True)}
-        written = dict.fromkeys(s.speaker for s in segments if s.speaker)
-        labels = [x for x in dict.fromkeys(map(normalize_space, written)) if is_person_label(x)]
         # label -> the person it is (a listed one, else the label itself as a speaker)
         self.speakers: dict[str, Person] = {
-            label: self._listed_match(known(label)) or Person(known(label), ROLE_SPEAKER)
-            for label in labels
+            label: self._listed_match(known(label)) or Person(known(label), role)
+            for label, role in _person_labels(segments).items()
         }
 
     def _listed_match(self, name: str) -> Person | None:
@@ -139,10 +138,10 @@ class EpisodePeople:
         """A one-word speaker label that is no listed person takes the one full name said in
         the episode that starts with it (`said`: first-name key -> full names)."""
         for label, person in self.speakers.items():
-            if person.role == ROLE_SPEAKER and " " not in person.name:
+            if person not in self.listed and " " not in person.name:
                 candidates = said.get(alias_key(person.name), set())
                 if len(candidates) == 1:
-                    self.speakers[label] = Person(next(iter(candidates)), ROLE_SPEAKER)
+                    self.speakers[label] = Person(next(iter(candidates)), person.role)
 
     def spelled_like(self, name: str) -> str | None:
         """The person whose name `name` spells otherwise: the same key ("dan lines"), or the
@@ -184,6 +183,17 @@ class EpisodePeople:
     def roles(self) -> dict[str, str]:
         """`alias_key` of each person's name -> their role."""
         return {alias_key(p.name): p.role for p in self.people}
+
+
+def _person_labels(segments: Sequence[Segment]) -> dict[str, str]:
+    """The speaker labels that name people, in order of appearance, each with the first role
+    written after it (`Leo Dion (host):`), else `speaker`."""
+    labels: dict[str, str] = {}
+    for s in segments:
+        label = normalize_space(s.speaker or "")
+        if label and (label not in labels or labels[label] == ROLE_SPEAKER):
+            labels[label] = s.speaker_role or ROLE_SPEAKER
+    return {label: role for label, role in labels.items() if is_person_label(label)}
 
 
 def _sound(words: Sequence[str]) -> tuple[str, ...]:

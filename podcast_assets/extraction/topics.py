@@ -8,6 +8,11 @@ loads (a keyword's last word also matches its regular English plural or singular
 lemmatizer. A topic's `context` words are ambiguous ("hosting", "kernel", "model"): they count
 only in an episode where a plain keyword of the same topic matched too, so one ambiguous word
 never makes a topic. The taxonomy is English: other languages get no taxonomy topics.
+
+The show's own categories (`shows.categories`, its feed's `itunes:category`) are evidence too:
+a topic of a category the show declares ("Science", or "Leisure > Home & Garden", which declares
+Leisure and its topic "home & garden") is reported from one counted match instead of two. The
+text must still say one of its plain keywords: a category alone never makes a topic.
 """
 
 from __future__ import annotations
@@ -34,8 +39,9 @@ from podcast_assets.schema import TOPICS
 
 SOURCE = "taxonomy"
 # One keyword hit is too weak to say an episode discusses a topic; the analyser never reports
-# a topic with fewer than 2 mentions either.
+# a topic with fewer than 2 mentions either. A topic the show's categories declare needs one.
 MIN_MENTIONS = 2
+MIN_MENTIONS_DECLARED = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +175,20 @@ class TopicMatcher:
     def is_context(self, hit: TopicHit) -> bool:
         return (hit.topic, hit.keyword) in self.context
 
+    def declared(self, categories: Iterable[str]) -> frozenset[str]:
+        """The topics a show's `itunes:category` list ("Top" or "Top > Sub") declares: every
+        topic of a declared top category, and the topic named as a declared subcategory."""
+        tops, subs = set(), set()
+        for category in categories:
+            top, _, sub = category.partition(">")
+            tops.add(top.strip().casefold())
+            subs.add(sub.strip().casefold())
+        return frozenset(
+            t.name
+            for t in self.taxonomy
+            if (t.category or "").casefold() in tops or t.name.casefold() in subs
+        )
+
 
 _matchers: weakref.WeakKeyDictionary[Language, TopicMatcher] = weakref.WeakKeyDictionary()
 
@@ -182,9 +202,13 @@ def topic_matcher(nlp: Language) -> TopicMatcher:
 
 
 def topic_rows(
-    episode_id: str, counts: Counter[tuple[str, str]], matcher: TopicMatcher
+    episode_id: str,
+    counts: Counter[tuple[str, str]],
+    matcher: TopicMatcher,
+    categories: Iterable[str] = (),
 ) -> list[dict[str, Any]]:
-    """Rows for topics with at least MIN_MENTIONS counted matches, most mentioned first.
+    """Rows for topics with at least MIN_MENTIONS counted matches (MIN_MENTIONS_DECLARED for
+    a topic the show's `categories` declare), most mentioned first.
 
     `counts` maps (topic, keyword) to matches. A topic's context words count only when one
     of its plain keywords matched. `keywords` lists the counted keywords, most frequent
@@ -193,12 +217,13 @@ def topic_rows(
     per_topic: dict[str, Counter[str]] = {}
     for (topic, keyword), n in counts.items():
         per_topic.setdefault(topic, Counter())[keyword] += n
+    declared = matcher.declared(categories)
     rows = []
     for topic, keywords in per_topic.items():
         if all((topic, k) in matcher.context for k in keywords):
             continue  # only ambiguous words: no evidence of the topic
         mentions = sum(keywords.values())
-        if mentions < MIN_MENTIONS:
+        if mentions < (MIN_MENTIONS_DECLARED if topic in declared else MIN_MENTIONS):
             continue
         rows.append(
             make_row(

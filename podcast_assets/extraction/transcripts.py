@@ -67,7 +67,8 @@ DEFAULT_BATCH_SIZE = 4
 
 class Transcript(NamedTuple):
     """One episode to extract: its segments, language, pipeline route (see `route`), the
-    people its metadata lists and its show's name (see people.py)."""
+    people its metadata lists, its show's name (see people.py) and its show's categories
+    (`itunes:category`, see topics.py)."""
 
     episode_id: str
     segments: Sequence[Segment]
@@ -75,6 +76,7 @@ class Transcript(NamedTuple):
     route: str = ""
     people: tuple[Person, ...] = ()
     show: str | None = None
+    categories: tuple[str, ...] = ()
 
 
 def extract_transcripts(
@@ -276,6 +278,7 @@ class _Episode:
     keyphrases: KeyphraseCounter | None = None
     people: tuple[Person, ...] = ()
     show: str | None = None
+    categories: tuple[str, ...] = ()
     drafts: list[MentionDraft] = field(default_factory=list)
     sentences: list[Sentence] = field(default_factory=list)
     topic_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -292,8 +295,9 @@ class _Episode:
         chunks = chunk_ranges(text, spans, max_chars)
         speakers = {seg.speaker for seg in segs if seg.speaker}
         phrases = KeyphraseCounter(item.language, names=speakers)
-        language, people, show = item.language, item.people, item.show
-        return cls(index, episode_id, segs, text, starts, chunks, language, phrases, people, show)
+        episode = cls(index, episode_id, segs, text, starts, chunks, item.language, phrases)
+        episode.people, episode.show, episode.categories = item.people, item.show, item.categories
+        return episode
 
     def add(self, doc: Doc, offset: int, gazetteer: Gazetteer, matcher: TopicMatcher) -> None:
         drafts = doc_mentions(doc, offset, gazetteer)
@@ -350,7 +354,7 @@ class _Episode:
             mentions=mentions,
             quotes=select_quotes(self.episode_id, self.sentences, *args, top_n=top_quotes),
             topics=[
-                *topic_rows(self.episode_id, self.topic_counts, matcher),
+                *topic_rows(self.episode_id, self.topic_counts, matcher, self.categories),
                 *keyphrase_rows(self.episode_id, self._top_keyphrases()),
             ],
         )

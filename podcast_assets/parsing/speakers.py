@@ -11,7 +11,8 @@ A colon alone does not make a label: "Note: this is..." is text. A candidate is 
 capitalised words before the colon, and it is taken as a speaker only when the file uses it
 like one: the same label starting lines at least twice, a diarization label, or a voice
 that speaks once among others that recur. `Unknown:` is a label whose speaker is unknown
-(NULL), not a person.
+(NULL), not a person. A role written after the name (`Leo Dion (host):`) is not part of the
+name: it is kept, in lower case, as the turn's role (not a time: `Leo Dion (00:05):` has none).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 # One word of a name: capitalised (any script's upper case), all caps, an initial, or a
 # diarization number; particles of surnames are allowed lower case.
@@ -35,9 +37,11 @@ _LABEL_SCAN_CHARS = 120
 # name, `Name (host):`, which is not part of the name.
 _LABEL = re.compile(
     rf"^(?P<mark>>>+\s*|[-\u2013\u2014]\s+)?(?P<bold>\*\*|__)?"
-    rf"(?P<label>{_WORD}(?:[ _]{_WORD}){{0,3}})(?:\s*\([^()\n]{{1,30}}\))?"
+    rf"(?P<label>{_WORD}(?:[ _]{_WORD}){{0,3}})(?:\s*\((?P<role>[^()\n]{{1,30}})\))?"
     rf"\s*(?::(?P=bold)|(?P=bold):|:)(?:\s+|$)"
 )
+# A role is words: a parenthesis with a digit is a time or a number (`Name (00:05):`).
+_ROLE = re.compile(r"[^\W\d_][^\W\d]*(?:[ &/'.-]+[^\W\d_][^\W\d]*)*")
 _MARK_ONLY = re.compile(r"^(?P<mark>>>+|[-\u2013\u2014](?=\s))\s*")
 _DIARIZED = re.compile(r"(?i)^(?:speaker|spk|s)[ _-]?\d{1,3}$")
 _UNKNOWN = frozenset({"unknown", "unknown speaker", "unidentified", "speaker", "unk"})
@@ -100,6 +104,15 @@ class Labelled:
     text: str
     label: str | None  # the label as written, e.g. "Adam Curry", "SPEAKER_1", "Unknown"
     turn: bool  # a label or a dialogue mark: the speaker changes here
+    role: str | None = None  # written after the label, lower case: "host" for "Ana (Host):"
+
+
+class Speakers(NamedTuple):
+    """Each line's text without its label, its speaker, and the role its label wrote."""
+
+    texts: list[str]
+    speakers: list[str | None]
+    roles: list[str | None]
 
 
 def split_label(line: str) -> Labelled:
@@ -107,7 +120,9 @@ def split_label(line: str) -> Labelled:
     match = _LABEL.match(line[:_LABEL_SCAN_CHARS])
     if match:
         label = " ".join(match.group("label").split())
-        return Labelled(line[match.end() :].strip(), label, True)
+        role = " ".join((match.group("role") or "").split())
+        role_words = role if _ROLE.fullmatch(role) else None
+        return Labelled(line[match.end() :].strip(), label, True, role_words and role.lower())
     return _unlabelled(line)
 
 
@@ -150,29 +165,30 @@ def speaker_value(label: str) -> str | None:
     return None if label.casefold() in _UNKNOWN else label
 
 
-def assign_speakers(
-    lines: Sequence[str], given: Sequence[str | None] | None = None
-) -> tuple[list[str], list[str | None]]:
-    """Texts without their labels, and each line's speaker, carried over unlabelled lines.
+def assign_speakers(lines: Sequence[str], given: Sequence[str | None] | None = None) -> Speakers:
+    """Texts without their labels, and each line's speaker and role, carried over unlabelled
+    lines.
 
     `given` are speakers the format already named (WebVTT voices): they win over a prefix and
     start a turn like one. A label that is not accepted stays part of the text.
     """
     split = [split_label(line) for line in lines]
     accepted = accepted_labels([s.label for s in split])
-    texts: list[str] = []
-    speakers: list[str | None] = []
+    out = Speakers([], [], [])
     current: str | None = None
+    role: str | None = None
     for i, item in enumerate(split):
         voice = given[i] if given else None
         if item.label is not None and item.label not in accepted:
             item = _unlabelled(lines[i])
         if voice:
-            current = speaker_value(voice)
+            current, role = speaker_value(voice), None
         elif item.label is not None:
             current = speaker_value(item.label)
+            role = item.role if current else None
         elif item.turn:
-            current = None  # a dialogue mark without a name: someone else, unknown
-        texts.append(item.text)
-        speakers.append(current)
-    return texts, speakers
+            current, role = None, None  # a dialogue mark without a name: someone else, unknown
+        out.texts.append(item.text)
+        out.speakers.append(current)
+        out.roles.append(role)
+    return out

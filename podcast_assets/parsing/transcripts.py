@@ -1,7 +1,8 @@
 """Transcripts: plain text, `[hh:mm:ss --> hh:mm:ss]` lines, WebVTT and SubRip, to segments.
 
 Speaker labels written into the text (`Name:`, `>> Name:`, `- Name:`) are taken off and
-become `speaker` (see `speakers.py`); a cue whose later line opens with a label or a dialogue
+become `speaker`, and a role written after the name (`Name (host):`) `speaker_role` (see
+`speakers.py`); a cue whose later line opens with a label or a dialogue
 mark is two utterances, each a segment with the cue's times.
 """
 
@@ -39,15 +40,21 @@ def parse_plain(text: str, encoding: str, source_file: str) -> ParsedEpisode:
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     texts: list[str] = []
     speakers: list[str | None] = []
-    for line, speaker in zip(*assign_speakers(lines), strict=True):
+    roles: list[str | None] = []
+    for line, speaker, role in zip(*assign_speakers(lines), strict=True):
         if line:  # a label alone on its line names the speaker of the lines that follow
             pieces = _split_long(line)
             texts.extend(pieces)
             speakers.extend([speaker] * len(pieces))
+            roles.extend([role] * len(pieces))
     if not texts:
         raise ParseError(source_file, "file has no text")
     return build_transcript(
-        SourceFormat.PLAIN_TRANSCRIPT, encoding, texts, speakers=_if_any(speakers)
+        SourceFormat.PLAIN_TRANSCRIPT,
+        encoding,
+        texts,
+        speakers=_if_any(speakers),
+        roles=_if_any(roles),
     )
 
 
@@ -148,7 +155,7 @@ def _labelled(
     voices: list[str | None] | None = None,
 ) -> ParsedEpisode:
     """Speakers from voices and labels; lines that were only a label are dropped."""
-    texts, speakers = assign_speakers(lines, voices)
+    texts, speakers, roles = assign_speakers(lines, voices)
     keep = [i for i, t in enumerate(texts) if t]
     return build_transcript(
         fmt,
@@ -157,6 +164,7 @@ def _labelled(
         [starts[i] for i in keep],
         [ends[i] for i in keep],
         _if_any([speakers[i] for i in keep]),
+        _if_any([roles[i] for i in keep]),
     )
 
 
@@ -171,8 +179,9 @@ def build_transcript(
     starts: list[float | None] | None = None,
     ends: list[float | None] | None = None,
     speakers: list[str | None] | None = None,
+    roles: list[str | None] | None = None,
 ) -> ParsedEpisode:
-    segments = segments_from_texts(texts, starts, ends, speakers)
+    segments = segments_from_texts(texts, starts, ends, speakers, roles)
     timed_ends = [e for e in ends or [] if e is not None]
     return ParsedEpisode(
         source_format=fmt,

@@ -58,16 +58,12 @@ def extract_partitions(
     lock_timeout_s: float = warehouse.DEFAULT_LOCK_TIMEOUT_S,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> ExtractReport:
-    """Extract every given partition that `episodes` holds; ids it lacks are reported missing."""
-    work = _ExtractRun(
-        warehouse_path,
-        episode_ids,
-        warehouse.BatchWriter(
-            warehouse_path, STEP, CODE_VERSION, TABLES, every=CHUNK, lock_timeout_s=lock_timeout_s
-        ),
-        lock_timeout_s,
-        on_progress,
-    )
+    """Extract every given partition that `episodes` holds; ids it lacks are reported missing.
+
+    `entity_aliases` is rebuilt from every mention in the transaction of the step's last
+    batch, so no reader sees this step's mentions with the aliases of the ones before.
+    """
+    work = _ExtractRun(warehouse_path, episode_ids, lock_timeout_s, on_progress)
     for extraction in extract_transcripts(
         nlp, work.transcripts(), batch_size=batch_size, n_process=n_process
     ):
@@ -75,16 +71,14 @@ def extract_partitions(
     work.writer.flush()
     work.report.rows = work.writer.rows
     work.report.extracted = work.writer.written
-    with warehouse.open_writer(warehouse_path, lock_timeout_s) as con:
-        work.report.aliases = rebuild_entity_aliases(con)
     return work.report
 
 
-def rebuild_entity_aliases(
+def entity_alias_rows(
     con: duckdb.DuckDBPyConnection, gazetteer: Gazetteer | None = None
-) -> int:
+) -> list[dict[str, Any]]:
     """`entity_aliases` from every mention, so spellings merge across episodes too; the
-    gazetteer's names win and its `distinct` list forbids merges. Returns the row count."""
+    gazetteer's names win and its `distinct` list forbids merges."""
     gazetteer = gazetteer or load_gazetteer()
     counts = {(e, label): n for e, label, n in warehouse.mention_name_counts(con)}
     aliases = resolve_aliases(
@@ -92,7 +86,7 @@ def rebuild_entity_aliases(
         gazetteer_keys(gazetteer),
         dict.fromkeys(gazetteer.distinct),
     )
-    rows = [
+    return [
         {
             "surface": a.surface,
             "label": a.label,
@@ -103,7 +97,13 @@ def rebuild_entity_aliases(
         }
         for a in aliases
     ]
-    return warehouse.replace_table(con, ENTITY_ALIASES, rows)
+
+
+def rebuild_entity_aliases(
+    con: duckdb.DuckDBPyConnection, gazetteer: Gazetteer | None = None
+) -> int:
+    """`entity_aliases` rebuilt in a transaction of its own. Returns the row count."""
+    return warehouse.replace_table(con, ENTITY_ALIASES, entity_alias_rows(con, gazetteer))
 
 
 @dataclass
@@ -112,11 +112,29 @@ class _ExtractRun:
 
     warehouse_path: WarehouseTarget
     episode_ids: Sequence[str]
-    writer: warehouse.BatchWriter
     lock_timeout_s: float
     on_progress: Callable[[int, int], None] | None
     report: ExtractReport = field(default_factory=ExtractReport)
     shas: dict[str, str] = field(default_factory=dict)
+    writer: warehouse.BatchWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.writer = warehouse.BatchWriter(
+            self.warehouse_path,
+            STEP,
+            CODE_VERSION,
+            TABLES,
+            every=CHUNK,
+            lock_timeout_s=self.lock_timeout_s,
+            on_last=self.write_aliases,
+        )
+
+    def write_aliases(
+        self, con: duckdb.DuckDBPyConnection, _writes: Sequence[warehouse.PartitionWrite]
+    ) -> None:
+        """The writer's last hook: `entity_aliases` replaced with the step's last rows."""
+        rows = entity_alias_rows(con)
+        self.report.aliases = warehouse.replace_rows(con, ENTITY_ALIASES, rows)
 
     def add(self, extraction: Extraction) -> None:
         rows = {
@@ -159,14 +177,16 @@ class _ExtractRun:
                 if info["source_format"] == SourceFormat.RSS_FEED:
                     self.add(Extraction(episode_id, [], [], []))
                 elif info["source_format"] == SourceFormat.ENRICHED_PAGE:
-                    self.add(extract_enriched(episode_id, info["front_matter"] or {}))
+                    front_matter = info["front_matter"] or {}
+                    self.add(extract_enriched(episode_id, front_matter, _listed_people(info)))
                 else:
                     segs = segments.get(episode_id, [])
                     self.report.words += sum(len(s.text.split()) for s in segs)
                     language, pipeline = info["language"], info["ner_pipeline"]
                     how = route(language, pipeline)
                     people, show = _listed_people(info), info["show_name"]
-                    yield Transcript(episode_id, segs, language, how, people, show)
+                    categories = tuple(info["categories"])
+                    yield Transcript(episode_id, segs, language, how, people, show, categories)
 
 
 def _listed_people(info: Mapping[str, Any]) -> tuple[Person, ...]:

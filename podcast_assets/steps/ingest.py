@@ -152,6 +152,7 @@ def episode_rows(
             "start_seconds": s.start_seconds,
             "end_seconds": s.end_seconds,
             "speaker": s.speaker,
+            "speaker_role": s.speaker_role,
             "char_start": s.char_start,
             "text": s.text,
         }

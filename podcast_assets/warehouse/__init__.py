@@ -53,6 +53,7 @@ from podcast_assets.warehouse.writes import (
     record_rejection,
     remove_partitions,
     replace_partitions,
+    replace_rows,
     replace_table,
 )
 
@@ -86,6 +87,7 @@ __all__ = [
     "rejections",
     "remove_partitions",
     "replace_partitions",
+    "replace_rows",
     "replace_table",
     "retry_conflicts",
     "schema_ddl",

@@ -39,12 +39,12 @@ def load_segments(
     """The stored transcript segments of these partitions, in order."""
     out: dict[str, list[Segment]] = {episode_id: [] for episode_id in episode_ids}
     rows = con.execute(
-        "SELECT episode_id, seq, text, char_start, start_seconds, end_seconds, speaker "
-        "FROM segments WHERE list_contains(?, episode_id) ORDER BY episode_id, seq",
+        "SELECT episode_id, seq, text, char_start, start_seconds, end_seconds, speaker, "
+        "speaker_role FROM segments WHERE list_contains(?, episode_id) ORDER BY episode_id, seq",
         [list(episode_ids)],
     ).fetchall()
-    for episode_id, seq, text, char_start, start, end, speaker in rows:
-        out[episode_id].append(Segment(seq, text, char_start, start, end, speaker))
+    for episode_id, seq, text, char_start, start, end, speaker, role in rows:
+        out[episode_id].append(Segment(seq, text, char_start, start, end, speaker, role))
     return out
 
 
@@ -53,19 +53,21 @@ def load_episodes(
 ) -> dict[str, dict[str, Any]]:
     """episode_id -> {source_format, content_sha256, front_matter (parsed JSON or None),
     language, ner_pipeline, show_name, host, guests, persons (the matched feed item's podcast:person
-    list, parsed), feed_hosts (its hosts, the channel's when the item names none)}.
+    list, parsed), feed_hosts (its hosts, the channel's when the item names none), categories
+    (its feed's `shows.categories`)}.
 
     A feed's partition is listed too, as `rss_feed`: extraction records it as done with
     no rows, since a feed has no transcript.
     """
     rows = con.execute(
         "SELECT e.episode_id, e.source_format, e.content_sha256, e.front_matter, e.language, "
-        "e.ner_pipeline, e.show_name, e.host, e.guests, i.persons, i.hosts FROM episodes e "
-        "LEFT JOIN (SELECT guid, any_value(persons) AS persons, any_value(hosts) AS hosts "
-        "FROM feed_items GROUP BY guid) i ON i.guid = e.feed_guid "
-        "WHERE list_contains(?, e.episode_id) UNION ALL "
+        "e.ner_pipeline, e.show_name, e.host, e.guests, i.persons, i.hosts, i.categories "
+        "FROM episodes e LEFT JOIN (SELECT guid, any_value(persons) AS persons, "
+        "any_value(f.hosts) AS hosts, any_value(s.categories) AS categories "
+        "FROM feed_items f LEFT JOIN shows s USING (feed_id) GROUP BY guid) i "
+        "ON i.guid = e.feed_guid WHERE list_contains(?, e.episode_id) UNION ALL "
         "SELECT feed_id, 'rss_feed', content_sha256, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
-        "NULL FROM shows WHERE list_contains(?, feed_id)",
+        "NULL, NULL FROM shows WHERE list_contains(?, feed_id)",
         [list(episode_ids), list(episode_ids)],
     ).fetchall()
     return {
@@ -80,6 +82,7 @@ def load_episodes(
             "guests": list(guests or ()),
             "persons": json.loads(persons) if persons else [],
             "feed_hosts": list(feed_hosts or ()),
+            "categories": list(categories or ()),
         }
         for (
             episode_id,
@@ -93,6 +96,7 @@ def load_episodes(
             guests,
             persons,
             feed_hosts,
+            categories,
         ) in rows
     }
 

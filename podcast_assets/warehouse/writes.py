@@ -111,7 +111,10 @@ class BatchWriter:
     """Buffers partition writes and replaces them `every` at a time, one transaction each.
 
     Both pipeline steps write through this: a flush holds the file for milliseconds, so
-    readers waiting on the lock never wait long, and the connection cost is amortised.
+    readers waiting on the lock never wait long, and the connection cost is amortised. A full
+    queue is written when the next write arrives, so the step's last batch always waits for
+    `flush`, which runs `on_last` in that batch's transaction: what must change with the
+    step's final rows (the extract step's `entity_aliases`) commits with them, never after.
     """
 
     def __init__(
@@ -124,6 +127,7 @@ class BatchWriter:
         every: int,
         lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
         on_write: OnWrite | None = None,
+        on_last: OnWrite | None = None,
     ) -> None:
         self._path = path
         self._step = step
@@ -132,30 +136,58 @@ class BatchWriter:
         self._every = every
         self._lock_timeout_s = lock_timeout_s
         self._on_write = on_write
+        self._on_last = on_last
         self._pending: list[PartitionWrite] = []
         self.rows: dict[str, int] = {t.name: 0 for t in tables}
         self.written: list[str] = []
 
     def add(self, write: PartitionWrite) -> bool:
-        """Queue one partition; returns True when this call flushed."""
+        """Queue one partition, writing the queue first when it is full; returns True when
+        this call wrote."""
+        wrote = len(self._pending) >= self._every
+        if wrote:
+            self._write(self._on_write)
         self._pending.append(write)
-        if len(self._pending) >= self._every:
-            self.flush()
-            return True
-        return False
+        return wrote
 
     def flush(self) -> None:
-        """Write what is queued in one transaction; call once more after the last `add`."""
-        if not self._pending:
-            return
+        """Write what is queued and run `on_last` in the same transaction (in one of its own
+        when nothing is queued); call once, after the last `add`."""
+        if self._pending:
+            self._write(_chain(self._on_write, self._on_last))
+        elif self._on_last is not None:
+            with open_writer(self._path, self._lock_timeout_s) as con:
+                _run_alone(con, self._on_last)
+
+    def _write(self, hook: OnWrite | None) -> None:
         with open_writer(self._path, self._lock_timeout_s) as con:
             counts = replace_partitions(
-                con, self._step, self._code_version, self._tables, self._pending, self._on_write
+                con, self._step, self._code_version, self._tables, self._pending, hook
             )
         for name, n in counts.items():
             self.rows[name] += n
         self.written.extend(w.episode_id for w in self._pending)
         self._pending.clear()
+
+
+def _chain(*hooks: OnWrite | None) -> OnWrite | None:
+    """One hook that runs the given ones in order (None when none is given)."""
+    given = [h for h in hooks if h is not None]
+    if not given:
+        return None
+
+    def run(con: duckdb.DuckDBPyConnection, writes: Sequence[PartitionWrite]) -> None:
+        for hook in given:
+            hook(con, writes)
+
+    return run
+
+
+@conflict_retried("finishing a step")
+def _run_alone(con: duckdb.DuckDBPyConnection, hook: OnWrite) -> None:
+    """A step's last hook when none of its rows are left to write: in its own transaction."""
+    with transaction(con):
+        hook(con, ())
 
 
 @conflict_retried("recording a rejection")
@@ -253,8 +285,16 @@ def replace_table(
 ) -> int:
     """A derived, unpartitioned table's rows replaced in one transaction."""
     with transaction(con):
-        con.execute(f"DELETE FROM {table.name}").fetchall()
-        return _insert(con, table, rows)
+        return replace_rows(con, table, rows)
+
+
+def replace_rows(
+    con: duckdb.DuckDBPyConnection, table: Table, rows: Sequence[Mapping[str, Any]]
+) -> int:
+    """A derived, unpartitioned table's rows replaced inside the caller's transaction (an
+    `OnWrite` hook's, say), so that they commit with whatever else it writes."""
+    con.execute(f"DELETE FROM {table.name}").fetchall()
+    return _insert(con, table, rows)
 
 
 def _of_its_kind(counts: dict[str, int]) -> dict[str, int]:
