@@ -479,7 +479,11 @@ def test_views_sample_leaderboard_counts_distinct_episodes(sample_db):
 
 def test_views_spellings_merge_across_episodes_through_entity_aliases(new_warehouse):
     from podcast_assets.extraction.gazetteer import Gazetteer
-    from podcast_assets.steps.extract import rebuild_entity_aliases
+    from podcast_assets.schema import ENTITY_ALIASES
+    from podcast_assets.steps.extract import entity_alias_rows
+
+    def rebuild_entity_aliases(con, gazetteer=None):
+        return warehouse.replace_table(con, ENTITY_ALIASES, entity_alias_rows(con, gazetteer))
 
     db = new_warehouse
     write_file(db, episode("a", "show:1", "webvtt", "s1"), mentions=[mention("Audio Boom")] * 2)

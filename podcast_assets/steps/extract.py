@@ -99,13 +99,6 @@ def entity_alias_rows(
     ]
 
 
-def rebuild_entity_aliases(
-    con: duckdb.DuckDBPyConnection, gazetteer: Gazetteer | None = None
-) -> int:
-    """`entity_aliases` rebuilt in a transaction of its own. Returns the row count."""
-    return warehouse.replace_table(con, ENTITY_ALIASES, entity_alias_rows(con, gazetteer))
-
-
 @dataclass
 class _ExtractRun:
     """One call's state: what was read, what is queued for writing, what to report."""
