@@ -11,6 +11,7 @@ Phases, each in its own child process so that its wall time and peak memory are 
   b. cold    `podcast-assets refresh` of the whole corpus into an empty warehouse, through Dagster;
   c. noop    the same refresh again with nothing changed;
   d. one     a refresh after changing one transcript;
+  e. warm    the same change, refreshed by a warm `podcast-assets watch` (benchmarks/warm.py);
   then the entity-leaderboard query on the resulting warehouse.
 Peak memory (PSS) is sampled over the child's whole process tree (spaCy workers included).
 """
@@ -20,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -28,27 +28,19 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psutil
 
 from benchmarks.corpus import generate_corpus
+from benchmarks.memory import pss
+from benchmarks.report import BARE_PIPELINES, PhaseResult, build_report, render
+from benchmarks.warm import warm_one_file
 
 _REPO = Path(__file__).resolve().parents[1]
 
 SAMPLE_EVERY_S = 1.0
-
-
-@dataclass(frozen=True)
-class PhaseResult:
-    name: str
-    wall_s: float
-    peak_pss_mb: float
-    peak_rss_mb: float
-    exit_code: int
-    detail: dict[str, Any]
 
 
 def run_phase(name: str, argv: list[str], env: dict[str, str], cwd: Path) -> PhaseResult:
@@ -76,7 +68,7 @@ def run_phase(name: str, argv: list[str], env: dict[str, str], cwd: Path) -> Pha
         while not stop.is_set():
             try:
                 tree = [parent, *parent.children(recursive=True)]
-                peak = max(peak, sum(_pss(p) for p in tree))
+                peak = max(peak, sum(pss(p) for p in tree))
                 peak_rss = max(peak_rss, sum(p.memory_info().rss for p in tree))
             except psutil.Error:
                 pass
@@ -96,26 +88,6 @@ def run_phase(name: str, argv: list[str], env: dict[str, str], cwd: Path) -> Pha
         sys.stderr.write(f"phase {name} failed ({proc.returncode}):\n{err[-3000:]}\n{out[-2000:]}")
     detail.setdefault("output_tail", out.strip().splitlines()[-4:])
     return PhaseResult(name, wall, peak / 2**20, peak_rss / 2**20, proc.returncode, detail)
-
-
-def _pss(process: psutil.Process) -> int:
-    """PSS from /proc/<pid>/smaps_rollup, which the kernel sums for us (psutil reads the
-    whole smaps); RSS where that file is unreadable."""
-    try:
-        with open(f"/proc/{process.pid}/smaps_rollup", encoding="ascii") as rollup:
-            for line in rollup:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return process.memory_info().rss
-
-
-BARE_PIPELINES = {
-    "limit": "a. bare tok2vec+ner (limit)",
-    "previous": "a. bare previous pipeline",
-    "ours": "a. bare our pipeline",
-}
 
 
 def _bare(corpus: Path, which: str) -> None:
@@ -251,6 +223,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, default=None, help="keep files here")
     parser.add_argument("--report", type=Path, default=None, help="also write JSON here")
+    parser.add_argument(
+        "--skip-bare",
+        action="store_true",
+        help="only the refreshes (no limit phases, so no throughput ratios in this report)",
+    )
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -284,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         return [sys.executable, "-m", "benchmarks.run", "--phase", which, "--corpus", str(corpus)]
 
     results: dict[str, PhaseResult] = {}
-    for which, name in BARE_PIPELINES.items():
+    for which, name in BARE_PIPELINES.items() if not args.skip_bare else ():
         print(f"running {name} ...", flush=True)
         results[name] = run_phase(name, bare(which), env, work)
     for name in ("b. cold refresh", "c. no-op refresh"):
@@ -296,103 +273,20 @@ def main(argv: list[str] | None = None) -> int:
     changed = _touch_one(corpus)
     print(f"running d. one file changed ({changed}) ...", flush=True)
     results["d. one file changed"] = run_phase("d", refresh, env, work)
+    print("running e. one file changed, warm watch ...", flush=True)
+    warm = warm_one_file(lambda: _touch_one(corpus), env, work)
     query = _leaderboard(db)
 
-    words = results[BARE_PIPELINES["limit"]].detail["words"]
-    wps = {which: words / results[name].detail["nlp_s"] for which, name in BARE_PIPELINES.items()}
-    bare_wps = wps["limit"]
-    report = {
-        "machine": {
-            "cpus": os.cpu_count(),
-            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-            "python": platform.python_version(),
-            "processor": platform.machine(),
-        },
-        "corpus": {
-            "files": stats.files,
-            "bytes": stats.bytes,
-            "transcript_words": words,
-            "by_format": dict(stats.by_format),
-        },
-        "phases": {},
-        "leaderboard_query_ms": round(query["median_ms"], 1),
-        "mentions_rows": query["mentions_rows"],
-    }
-    for name, result in results.items():
-        entry: dict[str, Any] = {
-            "wall_s": round(result.wall_s, 2),
-            "peak_pss_mb": round(result.peak_pss_mb),
-            "peak_rss_sum_mb": round(result.peak_rss_mb),
-            "exit_code": result.exit_code,
-        }
-        seconds = result.detail.get("nlp_s", result.wall_s)
-        if name.startswith(("a.", "b.")):
-            entry["words_per_s"] = round(words / seconds)
-            entry["episodes_per_min"] = round(stats.files / seconds * 60, 1)
-        if name.startswith("a."):
-            entry["nlp_s"] = round(seconds, 2)
-        else:
-            entry["summary"] = result.detail.get("output_tail")
-        report["phases"][name] = entry
-    cold_wps = words / results["b. cold refresh"].wall_s
-    report["ratio_cold_to_bare"] = round(cold_wps / bare_wps, 3)
-    report["ratios"] = {
-        "cold refresh / limit": round(cold_wps / wps["limit"], 3),
-        "cold refresh / previous pipeline": round(cold_wps / wps["previous"], 3),
-        "cold refresh / our pipeline": round(cold_wps / wps["ours"], 3),
-        "our pipeline / limit": round(wps["ours"] / wps["limit"], 3),
-        "our pipeline / previous pipeline": round(wps["ours"] / wps["previous"], 3),
-    }
-    cold_s = results["b. cold refresh"].wall_s
-    parts = {k: v for k, v in breakdown.detail.items() if k.endswith("_s")}
-    parts["runs"] = breakdown.detail.get("runs", 0)
-    parts["outside_runs_s"] = round(cold_s - parts.get("run_s", 0.0), 2)
-    parts["bare_nlp_s"] = round(words / wps["ours"], 2)
-    report["cold_breakdown"] = parts
-
-    print(_render(report))
+    report = build_report(results, stats, breakdown, query, warm)
+    print(render(report))
     if args.report:
         args.report.write_text(json.dumps(report, indent=2))
     if args.workdir is None:
         shutil.rmtree(work, ignore_errors=True)
-    failed = [n for n, r in results.items() if r.exit_code != 0]
+    failed = [n for n, r in results.items() if r.exit_code != 0] + (
+        [] if warm["exit_code"] == 0 else ["warm"]
+    )
     return 1 if failed else 0
-
-
-def _render(report: dict[str, Any]) -> str:
-    m, c = report["machine"], report["corpus"]
-    lines = [
-        f"machine: {m['cpus']} cores, {m['memory_gb']} GB, Python {m['python']} ({m['processor']})",
-        f"corpus: {c['files']} files, {c['bytes'] / 2**20:.1f} MiB, "
-        f"{c['transcript_words']:,} transcript words, {c['by_format']}",
-        "",
-        f"{'phase':<30}{'wall s':>9}{'words/s':>10}{'episodes/min':>14}{'peak PSS MB':>13}"
-        f"{'peak RSS MB':>13}",
-    ]
-    for name, p in report["phases"].items():
-        wps = f"{p['words_per_s']:,}" if "words_per_s" in p else "-"
-        epm = f"{p['episodes_per_min']}" if "episodes_per_min" in p else "-"
-        wall = p.get("nlp_s", p["wall_s"])
-        lines.append(
-            f"{name:<30}{wall:>9.2f}{wps:>10}{epm:>14}{p['peak_pss_mb']:>13,}"
-            f"{p['peak_rss_sum_mb']:>13,}"
-        )
-    b = {"run_s": 0.0, "planned_events_s": 0.0, "checks_s": 0.0} | report["cold_breakdown"]
-    run_rest = b["run_s"] - b["planned_events_s"] - b.get("ingest_step_s", 0)
-    run_rest -= b.get("extract_step_s", 0) + b.get("search_index_step_s", 0) + b["checks_s"]
-    lines += [
-        "",
-        "cold refresh, where the time went (s): "
-        f"outside runs (start, scan, plan) {b['outside_runs_s']:.1f}; "
-        f"planned events {b['planned_events_s']:.1f}; ingest step {b.get('ingest_step_s', 0):.1f}; "
-        f"extract step {b.get('extract_step_s', 0):.1f} (our pipeline bare {b['bare_nlp_s']:.1f}); "
-        f"search index {b.get('search_index_step_s', 0):.1f}; "
-        f"checks {b['checks_s']:.1f}; rest of the runs {run_rest:.1f}",
-        *(f"{name} (throughput ratio): {ratio:.1%}" for name, ratio in report["ratios"].items()),
-        f"entity_leaderboard query (median of 7): {report['leaderboard_query_ms']} ms "
-        f"over {report['mentions_rows']:,} mentions",
-    ]
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

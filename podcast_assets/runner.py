@@ -29,7 +29,7 @@ from podcast_assets.models import RawFile
 from podcast_assets.planning import Batch, RefreshPlan, plan_batches, split_batches
 from podcast_assets.preflight import RefreshSummary, Scan, plan_from
 from podcast_assets.rawfiles import Refusal, scan_raw_dir
-from podcast_assets.runs import QUIET_RUN_CONFIG, execute_batch, record_failure
+from podcast_assets.runs import QUIET_RUN_CONFIG, execute_batch, execute_here, record_failure
 from podcast_assets.settings import WarehouseTarget
 
 
@@ -211,7 +211,8 @@ class _BatchRunner:
         if reason is None:
             return
         self.echo(f"run: search_index ({reason})")
-        result = self.defs.resolve_job_def(search_index_job.name).execute_in_process(
+        result = execute_here(
+            self.defs.resolve_job_def(search_index_job.name),
             instance=self.instance,
             resources={
                 "warehouse": WarehouseResource(

@@ -7,6 +7,8 @@ worker), from the instance's event log. The CLI's runner and its concurrent work
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +49,8 @@ def execute_batch(
         resources["nlp"] = SpacyResource(
             model=settings.SPACY_MODEL.value(), n_process=nlp_processes
         )
-    return defs.resolve_job_def(job_name(batch)).execute_in_process(
+    return execute_here(
+        defs.resolve_job_def(job_name(batch)),
         instance=instance,
         resources=resources,
         partition_key=batch.partition_key,
@@ -55,6 +58,21 @@ def execute_batch(
         run_config=QUIET_RUN_CONFIG,
         raise_on_error=False,
     )
+
+
+def execute_here(job: dg.JobDefinition, **kwargs: Any) -> dg.ExecuteInProcessResult:
+    """`job.execute_in_process`, leaving this process's SIGTERM handler as it found it.
+
+    When a run ends, Dagster points SIGTERM at whatever handles SIGINT (for Kubernetes). Where
+    SIGINT is ignored, as in a job a script starts with `&`, SIGTERM was then ignored too: the
+    refresh (or the watcher) could no longer be stopped once its first run had ended.
+    """
+    handler = signal.getsignal(signal.SIGTERM)
+    try:
+        return job.execute_in_process(**kwargs)
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, handler)
 
 
 @dataclass(frozen=True)
