@@ -24,6 +24,9 @@ from podcast_assets.watching import Changes, start_observer, watch_loop
 from .conftest import SEED_PLAIN_881, SEED_TIMESTAMPED, SEEDS_DIR
 
 CONSOLE_SCRIPT = str(Path(sys.executable).parent / "podcast-assets")
+SETTLE_S = 0.15
+# Long enough for inotify to deliver an event and the loop to act on it, several times over.
+QUIET_S = 0.5
 
 
 class Recorder:
@@ -59,7 +62,7 @@ def watched(tmp_path: Path) -> Iterator[tuple[Path, Path, Recorder, threading.Ev
 
     def loop() -> None:
         outcome.append(
-            watch_loop(changes, recorder.refresh, recorder.lines.append, settle_s=0.3, stop=stop)
+            watch_loop(changes, recorder.refresh, recorder.lines.append, settle_s=SETTLE_S, stop=stop)
         )
 
     thread = threading.Thread(target=loop, daemon=True)
@@ -75,14 +78,16 @@ def test_watch_refreshes_at_start_and_once_per_settled_change(watched):
     raw, _, recorder, stop, outcome = watched
     for n in range(5):  # a copy in progress: several writes in quick succession
         (raw / "new.vtt").write_text(f"WEBVTT\n\n{n}\n", encoding="utf-8")
-        time.sleep(0.05)
+        time.sleep(0.03)
     recorder.wait(2)
-    time.sleep(0.6)
+    time.sleep(QUIET_S)
     assert len(recorder.refreshes) == 2
     (raw / "new.vtt").unlink()  # a removal is a change too: its rows must go
     recorder.wait(3)
     stop.set()
-    time.sleep(0.7)
+    deadline = time.monotonic() + 5
+    while not outcome and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert outcome == ["stopped"]
     assert any(line.startswith("watching ") for line in recorder.lines)
 
@@ -93,14 +98,14 @@ def test_watch_ignores_hidden_files_and_other_folders(watched, tmp_path):
     (raw / "archive").mkdir()
     (raw / "archive" / "old.srt").write_text("1\n", encoding="utf-8")
     (tmp_path / "warehouse.duckdb").write_bytes(b"written by a refresh")
-    time.sleep(1.0)
+    time.sleep(QUIET_S)
     # The new sub-folder itself is an entry of the raw folder, so it may count once; what is
     # inside it, hidden files and files elsewhere never do.
     assert len(recorder.refreshes) <= 2
     settled = len(recorder.refreshes)
     (raw / "archive" / "older.srt").write_text("2\n", encoding="utf-8")
     (raw / ".another.swp").write_text("x", encoding="utf-8")
-    time.sleep(1.0)
+    time.sleep(QUIET_S)
     assert len(recorder.refreshes) == settled
 
 
