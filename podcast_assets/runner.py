@@ -280,7 +280,7 @@ def _plan_and_prune(
     """Plan from the warehouse; prune removed files and record refusals, in one connection."""
     with warehouse.open_writer(warehouse_path, lock_timeout_s) as con:
         plan = plan_from(con, files)
-        summary.removed = warehouse.remove_partitions(con, plan.removed)
+        summary.removed = steps.extract.remove_episodes(con, plan.removed)
         warehouse.clear_rejections(con, [f.name for f in files] + [r.name for r in refusals])
         for refusal in refusals:
             warehouse.record_rejection(

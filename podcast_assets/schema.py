@@ -297,7 +297,7 @@ ENTITY_ALIASES = Table(
     description=(
         "Rebuilt by every extraction from all of `mentions` (model spans: same key, near-"
         "identical or sound-alike spellings of one label), in the transaction of its last "
-        "mentions; the gazetteer's names always win. "
+        "mentions, and by every removal of a file's rows; the gazetteer's names always win. "
         "Views count mentions under `canonical`; to undo a merge, list the surface under "
         "`distinct` in the gazetteer."
     ),

@@ -509,3 +509,33 @@ def test_views_spellings_merge_across_episodes_through_entity_aliases(new_wareho
     with warehouse.open_writer(db) as con:
         assert rebuild_entity_aliases(con, Gazetteer((), distinct=frozenset({"Pod News"}))) == 1
     assert [a["surface"] for a in query(db, "SELECT surface FROM entity_aliases")] == ["Audio Boom"]
+
+
+def test_views_removing_an_episode_drops_its_spellings_from_entity_aliases(new_warehouse):
+    """The refresh and `prune_job` remove a file's rows and rebuild the aliases together."""
+    from podcast_assets.steps.extract import remove_episodes
+
+    db = new_warehouse
+    write_file(db, episode("a", "show:1", "webvtt", "s1"), mentions=[mention("Audio Boom")] * 2)
+    write_file(db, episode("b", "show:2", "webvtt", "s2"), mentions=[mention("Audioboom")] * 3)
+    with warehouse.open_writer(db) as con:
+        remove_episodes(con, [])  # nothing removed: the table stays as it is
+        assert con.execute("SELECT count(*) FROM entity_aliases").fetchone() == (0,)
+        remove_episodes(con, ["b"])
+    # "Audio Boom" has no other spelling left to merge into.
+    assert query(db, "SELECT surface FROM entity_aliases") == []
+    write_file(db, episode("c", "show:3", "webvtt", "s3"), mentions=[mention("Audioboom")] * 3)
+    with warehouse.open_writer(db) as con:
+        remove_episodes(con, ["gone-already"])
+    aliases = query(db, "SELECT surface, canonical, mentions FROM entity_aliases")
+    assert [(a["surface"], a["canonical"], a["mentions"]) for a in aliases] == [
+        ("Audio Boom", "Audioboom", 2)
+    ]
+    with warehouse.open_writer(db) as con:
+        remove_episodes(con, ["a"])
+    assert query(db, "SELECT surface FROM entity_aliases") == []
+    assert [r["episode_id"] for r in query(db, "SELECT episode_id FROM removals")] == [
+        "b",
+        "gone-already",
+        "a",
+    ]

@@ -62,7 +62,9 @@ def watched(tmp_path: Path) -> Iterator[tuple[Path, Path, Recorder, threading.Ev
 
     def loop() -> None:
         outcome.append(
-            watch_loop(changes, recorder.refresh, recorder.lines.append, settle_s=SETTLE_S, stop=stop)
+            watch_loop(
+                changes, recorder.refresh, recorder.lines.append, settle_s=SETTLE_S, stop=stop
+            )
         )
 
     thread = threading.Thread(target=loop, daemon=True)

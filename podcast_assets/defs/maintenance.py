@@ -4,7 +4,8 @@ the warehouse compact (`warehouse_upkeep_job`; a lake's files and snapshots).
 `raw_files_sensor` deletes such a partition from the instance and launches `prune_job` for it,
 so the deletion of its rows is a run in the UI and a row in `removals`: nothing vanishes
 silently. It does what `podcast-assets refresh` does for removed files, through the same
-warehouse functions.
+warehouse functions
+(`steps.extract.remove_episodes`: the rows, then `entity_aliases` rebuilt without them).
 """
 
 from datetime import timedelta
@@ -14,12 +15,12 @@ from pydantic import Field
 
 from podcast_assets.defs.resources import RawFilesResource, WarehouseResource
 from podcast_assets.rawfiles import list_raw_files
+from podcast_assets.steps.extract import remove_episodes
 from podcast_assets.warehouse import (
     clear_rejections,
     is_lake,
     lake_location,
     partition_states,
-    remove_partitions,
 )
 from podcast_assets.warehouse.upkeep import compact
 
@@ -49,7 +50,7 @@ def prune_partitions(
     gone = [k for k in config.episode_ids if k not in paths]
     with warehouse.writer() as con:
         states = partition_states(con)
-        removed = remove_partitions(con, [k for k in gone if k in states])
+        removed = remove_episodes(con, [k for k in gone if k in states])
         cleared = clear_rejections(
             con, [p.name for p in paths.values()] + [c.name for c in collisions]
         )

@@ -99,6 +99,18 @@ def entity_alias_rows(
     ]
 
 
+def remove_episodes(
+    con: duckdb.DuckDBPyConnection, episode_ids: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """`warehouse.remove_partitions`, with `entity_aliases` rebuilt from the mentions left, in
+    the same transaction: a removed episode's spellings stop merging (or counting) at once."""
+    return warehouse.remove_partitions(
+        con,
+        episode_ids,
+        then=lambda c: warehouse.replace_rows(c, ENTITY_ALIASES, entity_alias_rows(c)),
+    )
+
+
 @dataclass
 class _ExtractRun:
     """One call's state: what was read, what is queued for writing, what to report."""

@@ -228,9 +228,16 @@ def clear_rejections(con: duckdb.DuckDBPyConnection, keep_files: Iterable[str]) 
 
 @conflict_retried("removing partitions")
 def remove_partitions(
-    con: duckdb.DuckDBPyConnection, episode_ids: Sequence[str]
+    con: duckdb.DuckDBPyConnection,
+    episode_ids: Sequence[str],
+    *,
+    then: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
 ) -> dict[str, dict[str, int]]:
-    """Delete every row of these partitions and log what went in `removals`, atomically."""
+    """Delete every row of these partitions and log what went in `removals`, atomically.
+
+    `then` runs in the same transaction once the rows are gone (the extract step rebuilds
+    the tables derived from every partition's rows), so no reader sees one without the other.
+    """
     if not episode_ids:
         return {}
     now = _now()
@@ -276,6 +283,8 @@ def remove_partitions(
             "AND feed_guid NOT IN (SELECT guid FROM feed_items)"
         ).fetchall()
         mark_stale(con, Step.INGEST, [r[0] for r in orphans])
+        if then is not None:
+            then(con)
     return report
 
 
