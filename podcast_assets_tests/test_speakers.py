@@ -175,6 +175,11 @@ def test_a_role_after_the_name_is_the_turns_role_in_lower_case():
         ("Leo Dion (00:05): hi", None),  # a time, not a role
         ("Leo Dion (Guest 2): hi", None),
         ("Leo Dion: hi", None),
+        # How the line was said, or that it was hard to hear, is not a role.
+        ("Leo Dion (laughing): hi", None),
+        ("Leo Dion (Crosstalk): hi", None),
+        ("Leo Dion (cont\u2019d): hi", None),
+        ("Leo Dion (inaudible): hi", None),
     ],
 )
 def test_split_label_keeps_a_written_role_and_not_a_time(line, role):

@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 # Bump when parsing changes what lands in `episodes`/`segments`: partitions become stale.
-PARSER_VERSION = "4"
+PARSER_VERSION = "5"
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 # JSON is an object, or a list of objects (refused then with its own reason); `[Music]` or
 # `[00:00:05] Hello` opening a plain transcript is neither.

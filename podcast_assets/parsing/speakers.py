@@ -42,6 +42,42 @@ _LABEL = re.compile(
 )
 # A role is words: a parenthesis with a digit is a time or a number (`Name (00:05):`).
 _ROLE = re.compile(r"[^\W\d_][^\W\d]*(?:[ &/'.-]+[^\W\d_][^\W\d]*)*")
+# What transcribers write in parentheses after a name that is not a role: how it was said,
+# or that the audio was unclear (`Ana (laughing):`, `Ben (crosstalk):`, `Ana (cont'd):`).
+_NOT_ROLES = frozenset(
+    {
+        "laughs",
+        "laughing",
+        "laughter",
+        "chuckles",
+        "chuckling",
+        "sighs",
+        "sighing",
+        "crosstalk",
+        "cross talk",
+        "inaudible",
+        "unintelligible",
+        "indiscernible",
+        "overlapping",
+        "overlapping speech",
+        "off mic",
+        "off-mic",
+        "muffled",
+        "whispers",
+        "whispering",
+        "shouting",
+        "sarcastically",
+        "cont'd",
+        "contd",
+        "continued",
+        "continuing",
+        "cont.",
+        "audio",
+        "video",
+        "recording",
+        "clip",
+    }
+)
 _MARK_ONLY = re.compile(r"^(?P<mark>>>+|[-\u2013\u2014](?=\s))\s*")
 _DIARIZED = re.compile(r"(?i)^(?:speaker|spk|s)[ _-]?\d{1,3}$")
 _UNKNOWN = frozenset({"unknown", "unknown speaker", "unidentified", "speaker", "unk"})
@@ -121,9 +157,17 @@ def split_label(line: str) -> Labelled:
     if match:
         label = " ".join(match.group("label").split())
         role = " ".join((match.group("role") or "").split())
-        role_words = role if _ROLE.fullmatch(role) else None
-        return Labelled(line[match.end() :].strip(), label, True, role_words and role.lower())
+        return Labelled(line[match.end() :].strip(), label, True, _role(role))
     return _unlabelled(line)
+
+
+def _role(written: str) -> str | None:
+    """A role as the label wrote it, in lower case; None for a time, a number, or a note on
+    how the line was said."""
+    role = written.lower()
+    if not _ROLE.fullmatch(role) or role.replace("\u2019", "'") in _NOT_ROLES:
+        return None
+    return role
 
 
 def _unlabelled(line: str) -> Labelled:
