@@ -194,3 +194,32 @@ def test_a_line_of_capitals_and_underscores_costs_no_time():
     line = "A_" * 4000 + "a"
     parsed = parse_bytes(((line + "\n") * 20).encode(), "long.txt")
     assert parsed.segments[0].speaker is None
+
+
+def test_json_and_html_speakers_keep_a_written_role_apart_from_the_name():
+    """As a text label's: `Leo Dion (Host)` is Leo Dion, host; a time or a note on how the
+    line was said is neither name nor role."""
+    segments = [
+        seg("Leo Dion (Host)", 0.0, 1.0, "Welcome back."),
+        seg("Tim Mitra (guest)", 1.5, 2.0, "Thanks."),
+        seg("Leo Dion (laughing)", 2.5, 3.0, "Great."),
+        seg("Ana Lima", 3.5, 4.0, "Hi."),
+    ]
+    parsed = parse_bytes(_json(segments), "yak.json")
+    assert [(s.speaker, s.speaker_role) for s in parsed.segments] == [
+        ("Leo Dion", "host"),
+        ("Tim Mitra", "guest"),
+        ("Leo Dion", None),
+        ("Ana Lima", None),
+    ]
+    page = (
+        "<html><body><cite>Leo Dion (Host):</cite><p>Welcome back.</p>"
+        "<cite>Tim Mitra (00:05):</cite><p>Thanks.</p>"
+        "<cite>Unknown (guest):</cite><p>Who is this?</p></body></html>"
+    )
+    parsed = parse_bytes(page.encode(), "yak.html")
+    assert [(s.speaker, s.speaker_role, s.text) for s in parsed.segments] == [
+        ("Leo Dion", "host", "Welcome back."),
+        ("Tim Mitra", None, "Thanks."),
+        (None, None, "Who is this?"),
+    ]

@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 
 from podcast_assets.models import ParsedEpisode, SourceFormat
 from podcast_assets.parsing.errors import ParseError
-from podcast_assets.parsing.speakers import speaker_value
+from podcast_assets.parsing.speakers import name_and_role, speaker_value
 from podcast_assets.parsing.transcripts import build_transcript
 
 _TIME = re.compile(r"^\s*(?:(?P<h>\d{1,2}):)?(?P<m>\d{1,3}):(?P<s>\d{1,2}(?:[.,]\d{1,3})?)\s*$")
@@ -34,8 +34,10 @@ class _TranscriptReader(HTMLParser):
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.paragraphs: list[tuple[float | None, str | None, str]] = []
+        # (start, speaker, its role, text)
+        self.paragraphs: list[tuple[float | None, str | None, str | None, str]] = []
         self._speaker: str | None = None
+        self._role: str | None = None
         self._start: float | None = None
         self._capture: str | None = None  # "p", "cite" or "time" while inside one
         self._buffer: list[str] = []
@@ -120,7 +122,7 @@ class _TranscriptReader(HTMLParser):
         if seconds is not None:  # `<p>3:17</p>`: a page that writes its times as paragraphs
             self._start = seconds
         elif text:
-            self.paragraphs.append((self._start, self._speaker, text))
+            self.paragraphs.append((self._start, self._speaker, self._role, text))
 
     def _read_label(self, tag: str) -> None:
         if tag == "time":
@@ -131,8 +133,9 @@ class _TranscriptReader(HTMLParser):
                 seconds = _seconds("".join(self._buffer))
             self._start = seconds if seconds is not None else self._start
             return
-        name = " ".join("".join(self._buffer).split()).rstrip(":").strip()
+        name, role = name_and_role(" ".join("".join(self._buffer).split()).rstrip(":").strip())
         self._speaker = speaker_value(name) if name else None
+        self._role = role if self._speaker else None
 
 
 def parse_html_transcript(text: str, encoding: str, source_file: str) -> ParsedEpisode:
@@ -145,10 +148,11 @@ def parse_html_transcript(text: str, encoding: str, source_file: str) -> ParsedE
     return build_transcript(
         SourceFormat.HTML_TRANSCRIPT,
         encoding,
-        [p[2] for p in reader.paragraphs],
+        [p[3] for p in reader.paragraphs],
         starts,
         _ends(starts),
         [p[1] for p in reader.paragraphs],
+        [p[2] for p in reader.paragraphs],
     )
 
 

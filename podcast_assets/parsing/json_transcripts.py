@@ -16,7 +16,7 @@ from typing import Any
 
 from podcast_assets.models import ParsedEpisode, SourceFormat
 from podcast_assets.parsing.errors import ParseError
-from podcast_assets.parsing.speakers import speaker_value
+from podcast_assets.parsing.speakers import name_and_role, speaker_value
 from podcast_assets.parsing.transcripts import build_transcript
 
 _SENTENCE_END = (".", "!", "?", "\u2026", '."', '?"', '!"', ".\u201d", "?\u201d", "!\u201d")
@@ -31,6 +31,7 @@ class _Piece:
     start: float
     end: float
     speaker: str | None
+    role: str | None = None
 
 
 def parse_json_transcript(text: str, encoding: str, source_file: str) -> ParsedEpisode:
@@ -61,6 +62,7 @@ def parse_json_transcript(text: str, encoding: str, source_file: str) -> ParsedE
         [p.start for p in joined],
         [p.end for p in joined],
         [p.speaker for p in joined],
+        [p.role for p in joined],
     )
 
 
@@ -77,8 +79,10 @@ def _piece(source_file: str, i: int, segment: Any) -> _Piece:
     if end < start:
         raise ParseError(source_file, f"{where}: endTime {end:g} is before startTime {start:g}")
     speaker = segment.get("speaker")
-    name = " ".join(speaker.split()) if isinstance(speaker, str) else ""
-    return _Piece(" ".join(body.split()), start, end, speaker_value(name) if name else None)
+    written = " ".join(speaker.split()) if isinstance(speaker, str) else ""
+    name, role = name_and_role(written)
+    who = speaker_value(name) if name else None
+    return _Piece(" ".join(body.split()), start, end, who, role if who else None)
 
 
 def _seconds(source_file: str, where: str, segment: Mapping[str, Any], key: str) -> float:
@@ -99,6 +103,7 @@ def _join(pieces: Any) -> list[_Piece]:
         if (
             last is not None
             and last.speaker == piece.speaker
+            and last.role == piece.role
             and not last.text.endswith(_SENTENCE_END)
             and piece.start - last.end <= _MAX_JOIN_GAP_S
             and len(last.text) + len(piece.text) < _MAX_JOINED_CHARS
@@ -106,7 +111,7 @@ def _join(pieces: Any) -> list[_Piece]:
             last.text = f"{last.text} {piece.text}"
             last.end = max(last.end, piece.end)
         else:
-            out.append(_Piece(piece.text, piece.start, piece.end, piece.speaker))
+            out.append(_Piece(piece.text, piece.start, piece.end, piece.speaker, piece.role))
     return out
 
 

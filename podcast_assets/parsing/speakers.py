@@ -204,6 +204,19 @@ def _looks_like_name(label: str) -> bool:
     return first.isupper() or first.isdigit()
 
 
+_TRAILING_PARENTHESIS = re.compile(r"(?P<name>.*?\S)\s*\((?P<role>[^()\n]{1,30})\)")
+
+
+def name_and_role(label: str) -> tuple[str, str | None]:
+    """A speaker a format names apart from the text (an HTML `<cite>`, a JSON `speaker`), and
+    the role written after it, as a text label's: ("Leo Dion", "host") for "Leo Dion (Host)".
+    A parenthesis that is not a role (a time, a note on how it was said) is dropped too."""
+    match = _TRAILING_PARENTHESIS.fullmatch(label)
+    if match is None:
+        return label, None
+    return match.group("name"), _role(" ".join(match.group("role").split()))
+
+
 def speaker_value(label: str) -> str | None:
     """The `segments.speaker` value of an accepted label: NULL for an unknown speaker."""
     return None if label.casefold() in _UNKNOWN else label
