@@ -132,6 +132,9 @@ def _refresh_paths(
     target = settings.warehouse_path(warehouse_path)
     if not raw.is_dir():
         raise click.UsageError(f"raw directory {raw} does not exist")
+    if isinstance(target, Path) and target.resolve().parent == raw.resolve():
+        # Every refresh would read it as a podcast file (and `watch` would see each write).
+        raise click.UsageError(f"the warehouse {target} is inside the raw directory {raw}")
     click.echo(f"refreshing {warehouse.display(target)} from {raw}")
     return raw, target
 

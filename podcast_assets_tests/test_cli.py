@@ -68,6 +68,16 @@ def test_cli_usage_errors_exit_2(args):
     assert run(*args).exit_code == 2
 
 
+@pytest.mark.parametrize("command", ["refresh", "watch"])
+def test_cli_a_warehouse_inside_the_raw_directory_is_a_usage_error(tmp_path, command):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    result = run(command, "--raw-dir", str(raw), "--warehouse", str(raw / "w.duckdb"))
+    assert result.exit_code == 2
+    assert "inside the raw directory" in result.output
+    assert not (raw / "w.duckdb").exists()
+
+
 def test_cli_sql_on_missing_warehouse_says_what_to_do(tmp_path):
     result = run("sql", "SELECT 1", "--warehouse", str(tmp_path / "none.duckdb"))
     assert result.exit_code == 3  # the warehouse is unavailable
