@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)
 
-.PHONY: run test test-fast ui run-postgres ui-postgres pg-env run-lake ui-lake lake-env scale-check lint format bench bench-ui eval clean
+.PHONY: run watch test test-fast ui run-postgres ui-postgres pg-env run-lake ui-lake lake-env scale-check lint format bench bench-ui eval clean
 
 # (Re)install when the project's dependencies change.
 $(STAMP): pyproject.toml
@@ -18,6 +18,10 @@ $(STAMP): pyproject.toml
 ## run: set up, then refresh the warehouse from data/raw through Dagster
 run: $(STAMP)
 	$(BIN)/podcast-assets refresh
+
+## watch: refresh now, then whenever data/raw changes, from one warm process (Ctrl-C stops it)
+watch: $(STAMP)
+	$(BIN)/podcast-assets watch
 
 ## test: set up, then run the whole test suite, one pytest worker per core (pytest-xdist; at most
 ## 4). A test module stays on one worker (`--dist loadscope`), so its module fixtures are built
