@@ -34,6 +34,7 @@ PACKAGE_DIR = Path(podcast_assets.__file__).resolve().parent
 # What a change to restarts for: code, and the data and SQL files it reads at import.
 CODE_SUFFIXES = (".py", ".yaml", ".sql")
 DEFAULT_SETTLE_S = 0.5
+DEFAULT_RETRY_S = 30.0
 
 
 @dataclass(eq=False)  # watchdog keeps handlers in a set: hashed by identity
@@ -89,18 +90,23 @@ def watch_loop(
     echo: Callable[[str], None],
     *,
     settle_s: float = DEFAULT_SETTLE_S,
+    retry_s: float = DEFAULT_RETRY_S,
     stop: threading.Event | None = None,
 ) -> str:
     """Refresh now, then after every settled change, until `stop` is set (then "stopped"),
     a refresh is interrupted ("interrupted") or the code changed ("restart").
 
-    `refresh` returns the refresh's summary, or None when it failed (and said why): the
-    watcher then waits for the next change, as a user would after fixing the cause.
+    `refresh` returns the refresh's summary, or None when it failed (and said why: a
+    warehouse another writer kept busy, a full disk): it is tried again after `retry_s`
+    unless a change comes first, so a dropped file is never left waiting for the next one.
     """
     stop = stop or threading.Event()
     changes.pending.set()
+    retry_at: float | None = None
     while not stop.is_set():
         if not changes.pending.wait(timeout=0.5):
+            if retry_at is not None and time.monotonic() >= retry_at:
+                changes.pending.set()
             continue
         if not changes.settled(settle_s, stop):
             break
@@ -109,10 +115,13 @@ def watch_loop(
             return "restart"
         started = time.strftime("%H:%M:%S")
         summary = refresh()
+        retry_at = time.monotonic() + retry_s if summary is None else None
         if summary is not None:
             echo(f"[{started}] " + "\n".join(summary.lines()))
             if summary.interrupted:
                 return "interrupted"
+        elif retry_s:
+            echo(f"trying again in {retry_s:g} s, or at the next change")
         echo(f"watching {changes.raw_dir} for changes (Ctrl-C to stop)")
     return "stopped"
 

@@ -3,6 +3,7 @@ itself on the samples (a real process, a real file-system watch, the real pipeli
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import signal
@@ -204,3 +205,26 @@ def test_watch_command_refreshes_a_dropped_file_and_stops_on_sigterm(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_watch_tries_a_failed_refresh_again_without_a_change(tmp_path):
+    """A refresh that failed (another writer kept the warehouse past the lock timeout) is not
+    left for the next change: the dropped file would wait for it."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    changes = Changes(raw, code_dir=tmp_path / "no-code")
+    results: list[RefreshSummary | None] = [None, None, RefreshSummary()]
+    calls: list[float] = []
+    stop = threading.Event()
+
+    def refresh() -> RefreshSummary | None:
+        calls.append(time.monotonic())
+        if len(calls) == len(results):
+            stop.set()
+        return results[len(calls) - 1]
+
+    lines: list[str] = []
+    outcome = watch_loop(changes, refresh, lines.append, settle_s=0.0, retry_s=0.2, stop=stop)
+    assert outcome == "stopped" and len(calls) == 3
+    assert all(b - a >= 0.2 for a, b in itertools.pairwise(calls))
+    assert sum("trying again in 0.2 s" in line for line in lines) == 2
