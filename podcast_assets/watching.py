@@ -31,7 +31,7 @@ from podcast_assets.preflight import RefreshSummary
 from podcast_assets.settings import WarehouseTarget
 
 PACKAGE_DIR = Path(podcast_assets.__file__).resolve().parent
-# What a change to restarts for: code, and the data and SQL files it reads at import.
+# Files whose change restarts the watcher: code, and the data and SQL files the code reads.
 CODE_SUFFIXES = (".py", ".yaml", ".sql")
 DEFAULT_SETTLE_S = 0.5
 DEFAULT_RETRY_S = 30.0
