@@ -136,3 +136,16 @@ def test_extraction_mention_rows_match_schema_and_types(nlp):
         assert isinstance(m["start_seconds"], float)
         assert isinstance(m["confidence"], float) and 0 < m["confidence"] <= 1
         assert m["source"] in {"spacy", "gazetteer"}
+
+
+def test_extraction_job_titles_and_greetings_are_not_names(nlp):
+    _, _, mentions = mentions_of(
+        nlp,
+        [
+            "I'm your host, Dan Lines, LinearB COO and co-founder. Our VP met the CMO and the COO.",
+            "Hello Nadia. I love this topic.",
+        ],
+    )
+    entities = {m["entity"] for m in mentions}
+    assert not entities & {"COO", "CMO", "VP", "Hello Nadia"}  # the model tags COO, CMO: ORG
+    assert {"Dan Lines", "Nadia"} <= entities
