@@ -15,10 +15,10 @@ from podcast_assets.extraction.proper_nouns import keep_consistent, with_link_an
 
 
 def settle_names(
-    drafts: list[MentionDraft], text: str, people: EpisodePeople
+    drafts: list[MentionDraft], text: str, language: str | None, people: EpisodePeople
 ) -> list[MentionDraft]:
     """Capitals kept only where consistent (before the case evidence, which reads the names
     kept), model names the episode writes as ordinary words dropped, then link texts made
     whole over whatever pieces are left."""
-    drafts = drop_ordinary_words(keep_consistent(drafts, text), text, people)
+    drafts = drop_ordinary_words(keep_consistent(drafts, text, language), text, people)
     return with_link_anchors(drafts, text)

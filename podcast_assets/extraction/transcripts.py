@@ -340,7 +340,7 @@ class _Episode:
     def finish(self, gazetteer: Gazetteer, matcher: TopicMatcher, top_quotes: int) -> Extraction:
         args = (self.segments, self.segment_starts)
         people = EpisodePeople(self.people, self.segments, gazetteer)
-        self.drafts = settle_names(self.drafts, self.text, people)
+        self.drafts = settle_names(self.drafts, self.text, self.language, people)
         # Mentions first: it links first names, which the quotes' entity lists then show.
         drafts, language = self.drafts, self.language
         mentions = finish_mentions(
