@@ -100,3 +100,11 @@ def test_extraction_proper_nouns_rare_words_count_once_where_the_language_has_a_
     assert [d.entity for d in keep_consistent(found, text, "en")] == ["RDS"]
     assert keep_consistent(found, text) == []
     assert keep_consistent(found, text + " The rds files.", "en") == []  # also lower case
+
+
+def test_extraction_proper_nouns_keep_their_number_and_hyphens():
+    text = "We had the Commodor\n64 at home and played Pac-Man on it, and multi-GPU games."
+    found = drafts(text)
+    assert [d.entity for d in found] == ["Commodor 64", "Pac-Man", "GPU"]
+    assert all(text[d.start : d.end] == d.surface for d in found)
+    assert [d.entity for d in keep_consistent(found, text, "en")] == ["Commodor 64"]

@@ -23,6 +23,7 @@ from podcast_assets.extraction.gazetteer import Gazetteer
 from podcast_assets.extraction.keyphrases import wordfreq_language, zipf
 from podcast_assets.extraction.mentions import FOUND_BY_SHAPE, MentionDraft
 from podcast_assets.extraction.mentions import SOURCE_PROPER_NOUN as SOURCE
+from podcast_assets.extraction.name_spans import NUMBER_LABELS, whole_name
 from podcast_assets.extraction.surfaces import is_junk, normalize_space
 
 # Languages that capitalise every noun: capitals say nothing about names there.
@@ -66,7 +67,8 @@ def proper_noun_drafts(doc: Doc, offset: int, gazetteer: Gazetteer) -> list[Ment
         if _opens_sentence(doc, i) and not any(is_camel_case(t.text) for t in doc[i:j]):
             i = j  # capitalised anyway: the whole run says nothing
             continue
-        span = doc[i:j]
+        span = whole_name(doc[i:j], NUMBER_LABELS)  # "Commodore 64", "Pac-Man"
+        j = max(j, span.end)
         name = normalize_space(span.text)
         if not gazetteer.is_ignored(name) and not is_junk(name):
             start, end = offset + span.start_char, offset + span.end_char
@@ -127,8 +129,8 @@ def _titled(anchor: str) -> bool:
 
 
 def _written_like_a_name(name: str, text: str, lang: str | None) -> bool:
-    def whole(word: str) -> str:
-        return rf"(?<!\w){re.escape(word)}(?!\w)"
+    def whole(name: str) -> str:  # its words apart by any white space: a line break too
+        return r"(?<!\w)" + r"\s+".join(re.escape(w) for w in name.split()) + r"(?!\w)"
 
     words = name.split()
     once = any(is_camel_case(w) for w in words) or (lang is not None and is_rare(words, lang))
