@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from podcast_assets.extraction import extract_transcripts
-from podcast_assets.extraction.case_evidence import CaseCounts, opens_sentence
+from podcast_assets.extraction.case_evidence import CaseCounts, drop_ordinary_words, opens_sentence
+from podcast_assets.extraction.mentions import MentionDraft
+from podcast_assets.extraction.people import EpisodePeople
 from podcast_assets.models import segments_from_texts
 
 
@@ -74,3 +76,12 @@ def test_extraction_a_word_glued_to_a_known_name_at_a_sentence_start_is_cut(nlp)
     assert [(m["entity"], text[m["char_start"] : m["char_end"]]) for m in linked] == [
         ("Nick Taylor", "Nick")
     ]
+
+
+def test_extraction_case_evidence_leaves_languages_that_capitalise_nouns_alone():
+    text = "Die Grünen wollen mehr grünen Strom und grünen Wasserstoff."
+    start = text.index("Grünen")
+    party = MentionDraft("Grünen", "Grünen", "ORG", None, start, start + 6, "spacy", None)
+    people = EpisodePeople((), [])
+    assert drop_ordinary_words([party], text, people, "de") == [party]
+    assert drop_ordinary_words([party], text, people, "en") == []  # were the rule applied

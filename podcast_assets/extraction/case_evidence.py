@@ -11,7 +11,9 @@ and, when the model calls it a person ("Will", "Mark"), only if no capitalised o
 mid-sentence. A longer model name opening a sentence with such a word ("Rugby Nick", where
 "rugby" is said later) loses that word when the rest is a name the episode knows.
 
-People of the episode are never touched: their names come from its labels and metadata.
+People of the episode are never touched: their names come from its labels and metadata. Nor
+are languages that capitalise every noun: there a capital says noun, not name, and the
+lower-case word is often another word ("die Grünen", the party; "grünen", green).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from collections.abc import Iterable
 from podcast_assets.extraction.aliases import alias_key
 from podcast_assets.extraction.mentions import SOURCE_SPACY, MentionDraft
 from podcast_assets.extraction.people import EpisodePeople
+from podcast_assets.extraction.proper_nouns import NOUNS_CAPITALISED
+from podcast_assets.language import base_language
 
 _WORD = re.compile(r"[^\W\d_]+")
 # What may come before a word that opens a sentence, a line or a quotation.
@@ -68,10 +72,12 @@ def opens_sentence(text: str, start: int) -> bool:
 
 
 def drop_ordinary_words(
-    drafts: list[MentionDraft], text: str, people: EpisodePeople
+    drafts: list[MentionDraft], text: str, people: EpisodePeople, language: str | None = None
 ) -> list[MentionDraft]:
     """Model names whose (first) word the episode writes as an ordinary word: one-word names
     dropped, a leading word stripped from a longer name the episode knows without it."""
+    if base_language(language) in NOUNS_CAPITALISED:
+        return drafts
     personal = {alias_key(w) for p in people.people for w in (p.name, p.name.split(" ", 1)[0])}
     candidates = [
         d for d in drafts if d.source == SOURCE_SPACY and _is_titled(d.entity.split(" ", 1)[0])

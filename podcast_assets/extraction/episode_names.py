@@ -21,5 +21,5 @@ def settle_names(
     """Capitals kept only where consistent (before the case evidence, which reads the names
     kept), model names the episode writes as ordinary words dropped, then link texts and long
     forms made whole over whatever pieces are left."""
-    drafts = drop_ordinary_words(keep_consistent(drafts, text, language), text, people)
+    drafts = drop_ordinary_words(keep_consistent(drafts, text, language), text, people, language)
     return whole_expansions(with_link_anchors(drafts, text), text)
