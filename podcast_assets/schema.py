@@ -164,7 +164,8 @@ MENTIONS = Table(
             "source",
             "VARCHAR",
             "spacy (model NER), gazetteer, proper_noun (capitalised mid-sentence, twice, never "
-            "in lower case; camel case once), speaker (a speaker label), metadata (the feed's "
+            "in lower case; camel case or a rare word once; a link's text or an acronym's long "
+            "form whole), speaker (a speaker label), metadata (the feed's "
             "podcast:person, or the episode's host and guests), metadata_name (such a person's "
             "name or own first name, or the show's name, where the text says it and nothing "
             "else found it), analyzer (crude first pass) or analyzer_llm (LLM-enhanced). "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from podcast_assets.extraction import extract_transcripts
+from podcast_assets.extraction import Transcript, extract_transcripts
 from podcast_assets.extraction.surfaces import LEADING_WORDS
 from podcast_assets.models import segments_from_texts
 from podcast_assets.schema import MENTIONS
@@ -136,3 +136,32 @@ def test_extraction_mention_rows_match_schema_and_types(nlp):
         assert isinstance(m["start_seconds"], float)
         assert isinstance(m["confidence"], float) and 0 < m["confidence"] <= 1
         assert m["source"] in {"spacy", "gazetteer"}
+
+
+def test_extraction_job_titles_and_greetings_are_not_names(nlp):
+    _, _, mentions = mentions_of(
+        nlp,
+        [
+            "I'm your host, Dan Lines, LinearB COO and co-founder. Our VP met the CMO and the COO.",
+            "Hello Nadia. I love this topic.",
+        ],
+    )
+    entities = {m["entity"] for m in mentions}
+    assert not entities & {"COO", "CMO", "VP", "Hello Nadia"}  # the model tags COO, CMO: ORG
+    assert {"Dan Lines", "Nadia"} <= entities
+
+
+def test_extraction_numbered_names_are_kept_whole(nlp):
+    segments = segments_from_texts(
+        [
+            "I was making pie charts in Lotus 1, 2, 3, and I thought that was cool.",
+            "Later I used Lotus 1-2-3 at work, on machines we bought from Brex 2 years ago.",
+            "We had the Commodor",
+            "64 at home, and we use RDS on the cloud.",
+        ]
+    )
+    extraction = next(extract_transcripts(nlp, [Transcript("ep", segments, "en")]))
+    found = {(m["surface"], m["entity"]) for m in extraction.mentions}
+    # The model tags "Lotus 1" + "2" + "3" and "Lotus" + "1-2-3": one name, spelled twice.
+    assert {("Lotus 1, 2, 3", "Lotus 1-2-3"), ("Lotus 1-2-3", "Lotus 1-2-3")} <= found
+    assert {("Commodor\n64", "Commodor 64"), ("RDS", "RDS"), ("Brex", "Brex")} <= found

@@ -86,3 +86,25 @@ def test_extraction_proper_nouns_link_texts_are_whole_names():
         "JSJ", "JavaScript Jabber", "WORK_OF_ART", None, start, end, "gazetteer", 0.9
     )
     assert with_link_anchors([known], text)[0] is known
+
+
+def test_extraction_proper_nouns_rare_words_count_once_where_the_language_has_a_word_list():
+    text = (
+        "We use RDS on the cloud, and my fear is Heights. Track your KPIs, and see "
+        "[docs](https://example.com/Engineering](https://x.y) there."
+    )
+    found = drafts(text)
+    assert {"RDS", "Heights", "KPIs"} <= {d.entity for d in found}
+    # "RDS" is rare in English (Zipf 2.8); "Heights" (4.1) is a capital by habit; a plural
+    # acronym is a concept; a word glued to markup is no name; without a word list, neither.
+    assert [d.entity for d in keep_consistent(found, text, "en")] == ["RDS"]
+    assert keep_consistent(found, text) == []
+    assert keep_consistent(found, text + " The rds files.", "en") == []  # also lower case
+
+
+def test_extraction_proper_nouns_keep_their_number_and_hyphens():
+    text = "We had the Commodor\n64 at home and played Pac-Man on it, and multi-GPU games."
+    found = drafts(text)
+    assert [d.entity for d in found] == ["Commodor 64", "Pac-Man", "GPU"]
+    assert all(text[d.start : d.end] == d.surface for d in found)
+    assert [d.entity for d in keep_consistent(found, text, "en")] == ["Commodor 64"]

@@ -146,7 +146,7 @@ def wordfreq_language(language: str | None) -> str | None:
 
 
 @lru_cache(maxsize=200_000)
-def _zipf(word: str, lang: str) -> float:
+def zipf(word: str, lang: str) -> float:
     return float(wordfreq.zipf_frequency(word, lang))
 
 
@@ -326,7 +326,7 @@ def specificity(key: tuple[str, ...], lang: str | None) -> float | None:
     `lang` is a wordfreq list (None: word length stands in for rarity)."""
     if lang is None:
         return sum(min(max(len(w) - 2, 1), 8) for w in key) / (2 * len(key))
-    zipfs = [_zipf(w, lang) for w in key]
+    zipfs = [zipf(w, lang) for w in key]
     if zipfs[0] >= STOPLIKE_ZIPF or zipfs[-1] >= STOPLIKE_ZIPF:
         return None
     if all(z >= COMMON_ZIPF for z in zipfs):

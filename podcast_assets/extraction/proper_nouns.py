@@ -6,7 +6,9 @@ The small models miss most product and project names of the shows we read ("Type
 capitalise names and not other nouns, a word capitalised mid-sentence is a name; one that the
 same episode also writes in lower case is not ("Okay", "Key"), and one said once is left out
 (a one-off capital is as often a transcriber's habit as a name), unless it is camel case
-("pgMustard"), which no one types by habit, even at the start of a sentence.
+("pgMustard"), which no one types by habit, even at the start of a sentence, or a word that is
+rare in the language's word-frequency list ("RDS", "Brex"): habit capitalises common words
+("Heights", "Relevant"), and a rare word capitalised mid-sentence is a name.
 """
 
 from __future__ import annotations
@@ -18,14 +20,23 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc, Token
 
 from podcast_assets.extraction.gazetteer import Gazetteer
+from podcast_assets.extraction.keyphrases import wordfreq_language, zipf
 from podcast_assets.extraction.mentions import FOUND_BY_SHAPE, MentionDraft
 from podcast_assets.extraction.mentions import SOURCE_PROPER_NOUN as SOURCE
+from podcast_assets.extraction.name_spans import NUMBER_LABELS, whole_name
 from podcast_assets.extraction.surfaces import is_junk, normalize_space
 
 # Languages that capitalise every noun: capitals say nothing about names there.
 NOUNS_CAPITALISED = frozenset({"de", "lb"})
 MIN_OCCURRENCES = 2
 MAX_WORDS = 4
+# Below this Zipf frequency (3: once in a million words) a word is rare enough that one
+# mid-sentence capital makes it a name: "RDS" 2.8, "Brex" 1.4; not "Heights" 4.1, "Tied" 4.5.
+RARE_ZIPF = 3.0
+_PLURAL_ACRONYM = re.compile(r"[A-Z]{2,}s")
+_LETTERS = re.compile(r"[^\W\d_]")
+# A word as names write it: letters and digits, joined by . ' & - ("Node.js", "C++", "C#").
+_NAME_WORD = re.compile(r"[^\W_]+(?:[.'\u2019&-][^\W_]+)*[+#]*")
 _SENTENCE_END = frozenset('.?!:;"“”()[]…')
 # A Markdown link, `[JavaScript Jabber](https://...)`: show-notes transcripts link what they name.
 _LINK = re.compile(r"\[(?P<anchor>[^\[\]\n]{2,80})\]\((?:https?://|www\.)[^()\s]*\)")
@@ -56,7 +67,8 @@ def proper_noun_drafts(doc: Doc, offset: int, gazetteer: Gazetteer) -> list[Ment
         if _opens_sentence(doc, i) and not any(is_camel_case(t.text) for t in doc[i:j]):
             i = j  # capitalised anyway: the whole run says nothing
             continue
-        span = doc[i:j]
+        span = whole_name(doc[i:j], NUMBER_LABELS)  # "Commodore 64", "Pac-Man"
+        j = max(j, span.end)
         name = normalize_space(span.text)
         if not gazetteer.is_ignored(name) and not is_junk(name):
             start, end = offset + span.start_char, offset + span.end_char
@@ -65,9 +77,13 @@ def proper_noun_drafts(doc: Doc, offset: int, gazetteer: Gazetteer) -> list[Ment
     return drafts
 
 
-def keep_consistent(drafts: list[MentionDraft], text: str) -> list[MentionDraft]:
+def keep_consistent(
+    drafts: list[MentionDraft], text: str, language: str | None = None
+) -> list[MentionDraft]:
     """Drop capitalised names written fewer than MIN_OCCURRENCES times in the episode (as
-    written, sentence starts included), or also written in lower case there."""
+    written, sentence starts included) unless camel case or rare in `language`, and names
+    also written in lower case there."""
+    lang = wordfreq_language(language)
     verdicts: dict[str, bool] = {}
     kept: list[MentionDraft] = []
     for d in drafts:
@@ -75,7 +91,7 @@ def keep_consistent(drafts: list[MentionDraft], text: str) -> list[MentionDraft]
             kept.append(d)
             continue
         if d.entity not in verdicts:
-            verdicts[d.entity] = _written_like_a_name(d.entity, text)
+            verdicts[d.entity] = _written_like_a_name(d.entity, text, lang)
         if verdicts[d.entity]:
             kept.append(d)
     return kept
@@ -112,14 +128,25 @@ def _titled(anchor: str) -> bool:
     )
 
 
-def _written_like_a_name(name: str, text: str) -> bool:
-    def whole(word: str) -> str:
-        return rf"(?<!\w){re.escape(word)}(?!\w)"
+def _written_like_a_name(name: str, text: str, lang: str | None) -> bool:
+    def whole(name: str) -> str:  # its words apart by any white space: a line break too
+        return r"(?<!\w)" + r"\s+".join(re.escape(w) for w in name.split()) + r"(?!\w)"
 
-    needed = 1 if any(is_camel_case(w) for w in name.split()) else MIN_OCCURRENCES
+    words = name.split()
+    once = any(is_camel_case(w) for w in words) or (lang is not None and is_rare(words, lang))
+    needed = 1 if once else MIN_OCCURRENCES
     if len(re.findall(whole(name), text)) < needed:
         return False
     return re.search(whole(name.lower()), text) is None
+
+
+def is_rare(words: list[str], lang: str) -> bool:
+    """Some word of the name is rare in the language (see RARE_ZIPF), and every word is
+    written as names are: not markup glued to a word, not a plural acronym ("KPIs", "URLs":
+    names are not plural), not a code with one letter ("N1")."""
+    if not all(_NAME_WORD.fullmatch(w) and not _PLURAL_ACRONYM.fullmatch(w) for w in words):
+        return False
+    return any(zipf(w, lang) < RARE_ZIPF for w in words if len(_LETTERS.findall(w)) > 1)
 
 
 def is_camel_case(word: str) -> bool:

@@ -22,7 +22,7 @@ def _wordset(words: str) -> frozenset[str]:
 LEADING_WORDS: frozenset[str] = _wordset(
     """
     a an the this that these those our my your his her their its
-    and but or so also then now like just even actually well oh okay ok yeah yes no hey hi
+    and but or so also then now like just even actually well oh okay ok yeah yes no hey hi hello
     um uh hmm right because since though although if when once what which who whom where why how
     from at in on of to for with by about into via as than
     use using call called say said thanks thank welcome whereas while

@@ -33,6 +33,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from podcast_assets.extraction.chunks import chunk_ranges
+from podcast_assets.extraction.episode_names import settle_names
 from podcast_assets.extraction.gazetteer import Gazetteer, load_gazetteer
 from podcast_assets.extraction.keyphrases import (
     Keyphrase,
@@ -43,11 +44,7 @@ from podcast_assets.extraction.keyphrases import (
 from podcast_assets.extraction.mentions import MentionDraft, doc_mentions, finish_mentions
 from podcast_assets.extraction.people import EpisodePeople, Person
 from podcast_assets.extraction.pipeline import routed_pipeline
-from podcast_assets.extraction.proper_nouns import (
-    keep_consistent,
-    proper_noun_drafts,
-    with_link_anchors,
-)
+from podcast_assets.extraction.proper_nouns import proper_noun_drafts
 from podcast_assets.extraction.quotes import (
     MAX_CHARS,
     TOP_N,
@@ -342,9 +339,9 @@ class _Episode:
 
     def finish(self, gazetteer: Gazetteer, matcher: TopicMatcher, top_quotes: int) -> Extraction:
         args = (self.segments, self.segment_starts)
-        self.drafts = with_link_anchors(keep_consistent(self.drafts, self.text), self.text)
-        # Mentions first: it links first names, which the quotes' entity lists then show.
         people = EpisodePeople(self.people, self.segments, gazetteer)
+        self.drafts = settle_names(self.drafts, self.text, self.language, people)
+        # Mentions first: it links first names, which the quotes' entity lists then show.
         drafts, language = self.drafts, self.language
         mentions = finish_mentions(
             self.episode_id, drafts, self.text, *args, gazetteer, language, people, self.show
