@@ -1,6 +1,6 @@
 """How a warehouse table is declared: its columns, grain, comment and Arrow schema.
 
-`schema.py` declares the tables with these; DDL, comments, Arrow inserts, the UI's column
+The `schema` package declares the tables with these; DDL, comments, Arrow inserts, the UI's column
 schema and the README's reference are all derived from them.
 """
 

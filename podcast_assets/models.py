@@ -2,7 +2,7 @@
 
 They are the seams between the pure domain modules: parsing produces a `ParsedEpisode`,
 extraction consumes its segments (or the analyser's front matter) and produces row dicts
-whose keys are the warehouse columns declared in `schema.py`.
+whose keys are the warehouse columns declared in `schema`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The README's table reference, rendered from the declarations in `schema.py`, `search.py`
+"""The README's table reference, rendered from the declarations in `schema/`, `search.py`
 and `views.py`.
 
 `python -m podcast_assets.reference` rewrites it between the README's schema markers; a test

@@ -1,6 +1,6 @@
 """Analysis views over the warehouse tables, created with the schema.
 
-Views are plain SQL over the tables in `schema.py`; they hold no data, so they are always as
+Views are plain SQL over the tables in `schema`; they hold no data, so they are always as
 consistent as the tables they read (a reader sees every partition's old rows or its new ones).
 
 Deduplication rules, shared by every view:

@@ -89,7 +89,7 @@ def table_spec(
     kinds: set[str],
     deps: Sequence[str] = (),
 ) -> dg.AssetSpec:
-    """An asset per warehouse table, its description and column schema from `schema.py`."""
+    """An asset per warehouse table, its description and column schema from `schema`."""
     return dg.AssetSpec(
         key=table.name,
         description=f"{table.grain}\n\n{table.description}",

@@ -1,6 +1,6 @@
 """The output of extraction: one `Extraction` per episode, rows keyed exactly as the warehouse.
 
-Every row is built through `make_row`, which takes the column list from `schema.py`, so a row
+Every row is built through `make_row`, which takes the column list from `schema`, so a row
 can neither miss a column nor carry an extra one.
 """
 
