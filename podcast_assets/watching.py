@@ -114,7 +114,10 @@ def watch_loop(
         if changes.code_changed.is_set():
             return "restart"
         started = time.strftime("%H:%M:%S")
-        summary = refresh()
+        try:
+            summary = refresh()
+        except KeyboardInterrupt:  # a signal outside the runs (they report it themselves)
+            return "interrupted"
         retry_at = time.monotonic() + retry_s if summary is None else None
         if summary is not None:
             echo(f"[{started}] " + "\n".join(summary.lines()))

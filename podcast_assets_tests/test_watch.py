@@ -228,3 +228,16 @@ def test_watch_tries_a_failed_refresh_again_without_a_change(tmp_path):
     assert outcome == "stopped" and len(calls) == 3
     assert all(b - a >= 0.2 for a, b in itertools.pairwise(calls))
     assert sum("trying again in 0.2 s" in line for line in lines) == 2
+
+
+def test_watch_a_signal_during_a_refresh_ends_it_as_interrupted(tmp_path):
+    """Ctrl-C or SIGTERM while idle stops the watcher (exit 0); inside a refresh, even
+    outside its runs (scanning, planning), it is an interrupted refresh (exit 4)."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+
+    def refresh() -> RefreshSummary | None:
+        raise KeyboardInterrupt
+
+    changes = Changes(raw, code_dir=tmp_path / "no-code")
+    assert watch_loop(changes, refresh, lambda _: None, settle_s=0.0) == "interrupted"
