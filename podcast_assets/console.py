@@ -54,7 +54,7 @@ def fail(exc: BaseException, what: str) -> None:
 def explain(exc: BaseException, what: str) -> int:
     """Print the failure's cause and what to do (the traceback on --debug); its exit code.
 
-    For a caller that goes on after a failure (`watch` waits for the next change)."""
+    For a caller that goes on after a failure (`watch` tries again later)."""
     _reraise_on_debug(exc)
     cause = classify_exception(exc)
     advice = cause.advice or "run again with --debug for the traceback"
