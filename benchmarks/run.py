@@ -26,60 +26,31 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from benchmarks.corpus import generate_corpus
-from benchmarks.memory import pss
+from benchmarks.memory import peak_memory
 from benchmarks.report import BARE_PIPELINES, PhaseResult, build_report, render
 from benchmarks.warm import warm_one_file
 
 _REPO = Path(__file__).resolve().parents[1]
 
-SAMPLE_EVERY_S = 1.0
-
 
 def run_phase(name: str, argv: list[str], env: dict[str, str], cwd: Path) -> PhaseResult:
     """Run one child, sampling the memory of it and its descendants every second.
 
-    spaCy's workers are forked and share the parent's pages, so the sum of RSS counts the
-    model once per process; PSS (proportional set size) splits shared pages between them.
-    Both are reported: PSS is the memory the phase really holds, RSS the figure tools show.
-    Reading it costs the kernel ~5 ms per large process, so sampling every 100 ms took ~15%
-    of a core from the phase being measured; memory peaks last far longer than a second.
+    Both PSS and the sum of RSS are reported: PSS is the memory the phase really holds (the
+    forked spaCy workers share the model's pages), RSS the figure tools show.
     """
     started = time.perf_counter()
     proc = subprocess.Popen(
         argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    peak = peak_rss = 0
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak, peak_rss
-        try:
-            parent = psutil.Process(proc.pid)
-        except psutil.NoSuchProcess:
-            return
-        while not stop.is_set():
-            try:
-                tree = [parent, *parent.children(recursive=True)]
-                peak = max(peak, sum(pss(p) for p in tree))
-                peak_rss = max(peak_rss, sum(p.memory_info().rss for p in tree))
-            except psutil.Error:
-                pass
-            stop.wait(SAMPLE_EVERY_S)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, err = proc.communicate()
-    wall = time.perf_counter() - started
-    stop.set()
-    sampler.join()
+    with peak_memory(proc.pid) as peak:
+        out, err = proc.communicate()
+        wall = time.perf_counter() - started
     detail: dict[str, Any] = {}
     for line in out.splitlines():
         if line.startswith("BENCH "):
@@ -87,7 +58,7 @@ def run_phase(name: str, argv: list[str], env: dict[str, str], cwd: Path) -> Pha
     if proc.returncode != 0 and not detail:
         sys.stderr.write(f"phase {name} failed ({proc.returncode}):\n{err[-3000:]}\n{out[-2000:]}")
     detail.setdefault("output_tail", out.strip().splitlines()[-4:])
-    return PhaseResult(name, wall, peak / 2**20, peak_rss / 2**20, proc.returncode, detail)
+    return PhaseResult(name, wall, peak.pss / 2**20, peak.rss / 2**20, proc.returncode, detail)
 
 
 def _bare(corpus: Path, which: str) -> None:

@@ -9,7 +9,6 @@ refreshes), so it is the latency a user sees. Peak memory is the watcher's whole
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import signal
 import statistics
@@ -21,9 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import psutil
-
-from benchmarks.memory import pss
+from benchmarks.memory import peak_memory
 
 READY = "watching "
 START_TIMEOUT_S = 900.0  # the first refresh scans and plans the whole corpus
@@ -46,22 +43,19 @@ def warm_one_file(
     )
     lines: queue.Queue[tuple[float, str]] = queue.Queue()
     threading.Thread(target=_read, args=(proc, lines), daemon=True).start()
-    peak = [0]
-    stop = threading.Event()
-    threading.Thread(target=_sample, args=(proc.pid, peak, stop), daemon=True).start()
     started = time.perf_counter()
     output: list[str] = []
     try:
-        _until_ready(lines, output, START_TIMEOUT_S)
-        ready_s = time.perf_counter() - started
-        seconds, changed = [], ""
-        for _ in range(repeats):
-            time.sleep(1.0)  # the previous refresh's last events are in
-            changed = touch()
-            began = time.perf_counter()
-            seconds.append(_until_ready(lines, output, REFRESH_TIMEOUT_S) - began)
+        with peak_memory(proc.pid) as peak:
+            _until_ready(lines, output, START_TIMEOUT_S)
+            ready_s = time.perf_counter() - started
+            seconds, changed = [], ""
+            for _ in range(repeats):
+                time.sleep(1.0)  # the previous refresh's last events are in
+                changed = touch()
+                began = time.perf_counter()
+                seconds.append(_until_ready(lines, output, REFRESH_TIMEOUT_S) - began)
     finally:
-        stop.set()
         proc.send_signal(signal.SIGTERM)
         exit_code = proc.wait(timeout=60)
     return {
@@ -70,7 +64,7 @@ def warm_one_file(
         "median_s": round(statistics.median(seconds), 2),
         "settle_s": DEFAULT_SETTLE_S,
         "start_to_ready_s": round(ready_s, 2),
-        "peak_pss_mb": round(peak[0] / 2**20),
+        "peak_pss_mb": round(peak.pss / 2**20),
         "exit_code": exit_code,
         "summary": [line for line in output if "files seen" in line or "episodes written" in line][
             -2:
@@ -98,14 +92,3 @@ def _until_ready(lines: queue.Queue[tuple[float, str]], output: list[str], timeo
         output.append(line)
         if line.startswith(READY):
             return at
-
-
-def _sample(pid: int, peak: list[int], stop: threading.Event) -> None:
-    try:
-        parent = psutil.Process(pid)
-    except psutil.NoSuchProcess:
-        return
-    while not stop.is_set():
-        with contextlib.suppress(psutil.Error):
-            peak[0] = max(peak[0], sum(pss(p) for p in [parent, *parent.children(recursive=True)]))
-        stop.wait(1.0)
