@@ -25,12 +25,12 @@ from collections.abc import Iterable
 from podcast_assets.extraction.aliases import alias_key
 from podcast_assets.extraction.mentions import SOURCE_SPACY, MentionDraft
 from podcast_assets.extraction.people import EpisodePeople
-from podcast_assets.extraction.proper_nouns import NOUNS_CAPITALISED
+from podcast_assets.extraction.proper_nouns import NOUNS_CAPITALISED, SENTENCE_END
 from podcast_assets.language import base_language
 
 _WORD = re.compile(r"[^\W\d_]+")
 # What may come before a word that opens a sentence, a line or a quotation.
-_OPENERS = frozenset('.?!:;"“”()[]…\n')
+_OPENERS = SENTENCE_END | {"\n"}
 
 
 class CaseCounts:

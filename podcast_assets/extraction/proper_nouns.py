@@ -37,7 +37,8 @@ _PLURAL_ACRONYM = re.compile(r"[A-Z]{2,}s")
 _LETTERS = re.compile(r"[^\W\d_]")
 # A word as names write it: letters and digits, joined by . ' & - ("Node.js", "C++", "C#").
 _NAME_WORD = re.compile(r"[^\W_]+(?:[.'\u2019&-][^\W_]+)*[+#]*")
-_SENTENCE_END = frozenset('.?!:;"“”()[]…')
+# What may come before a word that opens a sentence or a quotation.
+SENTENCE_END = frozenset('.?!:;"“”()[]…')
 # A Markdown link, `[JavaScript Jabber](https://...)`: show-notes transcripts link what they name.
 _LINK = re.compile(r"\[(?P<anchor>[^\[\]\n]{2,80})\]\((?:https?://|www\.)[^()\s]*\)")
 MAX_ANCHOR_WORDS = 6
@@ -168,4 +169,4 @@ def _opens_sentence(doc: Doc, i: int) -> bool:
     if i == 0 or doc[i].is_sent_start:
         return True
     before = doc[i - 1]
-    return "\n" in before.text_with_ws or before.text in _SENTENCE_END or before.is_space
+    return "\n" in before.text_with_ws or before.text in SENTENCE_END or before.is_space
