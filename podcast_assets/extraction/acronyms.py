@@ -13,8 +13,7 @@ from __future__ import annotations
 import re
 
 from podcast_assets.extraction.mentions import FOUND_BY_SHAPE, MentionDraft
-from podcast_assets.extraction.mentions import SOURCE_PROPER_NOUN as SOURCE
-from podcast_assets.extraction.surfaces import normalize_space
+from podcast_assets.extraction.proper_nouns import add_whole_name
 
 _ACRONYM = r"[A-Z][A-Z&]{1,5}s?"
 _WORD = r"[A-Z][\w'\u2019-]*"
@@ -40,13 +39,7 @@ def whole_expansions(drafts: list[MentionDraft], text: str) -> list[MentionDraft
         if not inside:  # nothing was found there: the long form is no name of the episode
             continue
         kept = [d for d in kept if d not in inside]
-        if not any(start < d.end and d.start < end for d in kept):
-            surface = text[start:end]
-            kept.append(
-                MentionDraft(
-                    normalize_space(surface), surface, None, None, start, end, SOURCE, None
-                )
-            )
+        add_whole_name(kept, text, start, end)
     return kept
 
 

@@ -111,10 +111,15 @@ def with_link_anchors(drafts: list[MentionDraft], text: str) -> list[MentionDraf
         if any(d.source not in FOUND_BY_SHAPE and (d.start, d.end) == (start, end) for d in inside):
             continue
         kept = [d for d in kept if d not in inside or d.source not in FOUND_BY_SHAPE]
-        if not any(start < d.end and d.start < end for d in kept):
-            name = normalize_space(text[start:end])
-            kept.append(MentionDraft(name, text[start:end], None, None, start, end, SOURCE, None))
+        add_whole_name(kept, text, start, end)
     return kept
+
+
+def add_whole_name(kept: list[MentionDraft], text: str, start: int, end: int) -> None:
+    """`text[start:end]` as one name found by its shape, unless a name kept overlaps it."""
+    if not any(start < d.end and d.start < end for d in kept):
+        name = normalize_space(text[start:end])
+        kept.append(MentionDraft(name, text[start:end], None, None, start, end, SOURCE, None))
 
 
 def _titled(anchor: str) -> bool:
