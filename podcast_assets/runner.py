@@ -26,6 +26,7 @@ from podcast_assets.defs.recovery import WRITER_POOL, Recovery, wait_for_writer_
 from podcast_assets.defs.resources import WarehouseResource
 from podcast_assets.defs.run_requests import TRIGGER_TAG
 from podcast_assets.models import RawFile
+from podcast_assets.parsing.memo import PARSES
 from podcast_assets.planning import Batch, RefreshPlan, plan_batches, split_batches
 from podcast_assets.preflight import RefreshSummary, Scan, plan_from
 from podcast_assets.rawfiles import Refusal, scan_raw_dir
@@ -129,7 +130,7 @@ def run_refresh(
             )
     _read_back(summary, plan, warehouse_path, lock_timeout_s)
     if search_index and not summary.interrupted:
-        runner.rebuild_search_index(plan)
+        _rebuild_search_index(runner, plan)
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -148,37 +149,47 @@ class _BatchRunner:
     workers: int = 1  # concurrent runs: more than one only on a lake
 
     def run(self, plan: RefreshPlan, order: Sequence[str]) -> None:
-        summary = self.summary
-        expected = steps.ingest.expected_rejections(plan.files[k] for k in plan.to_ingest)
+        in_process = self.workers == 1
+        expected = steps.ingest.expected_rejections(
+            (plan.files[k] for k in plan.to_ingest), keep_parses=in_process
+        )
         batches = plan_batches(plan, order, expected)
-        if self.workers > 1 and batches:
+        if in_process:
+            self.run_here(plan, batches)
+        elif batches:
             self.run_concurrently(plan, split_batches(batches, self.workers))
-            return
-        for batch in batches:
-            # Dagster's own wait for the writer slot is silent and deaf to signals: wait here.
-            recovery = wait_for_writer_slot(
-                self.instance, timeout_s=self.lock_timeout_s, echo=self.echo
-            )
-            summary.recovered_runs.extend(_recovered_lines(recovery))
-            self.echo(
-                f"run: {batch.kind} for {len(batch.keys)} partition(s) "
-                f"[{batch.start} .. {batch.end}]"
-            )
-            result = execute_batch(
-                self.defs,
-                batch,
-                self.instance,
-                self.raw_dir,
-                self.warehouse_path,
-                self.lock_timeout_s,
-            )
-            summary.run_ids.append(result.run_id)
-            if not result.success:
-                record_failure(
-                    summary, result, batch.keys, plan, self.warehouse_path, self.lock_timeout_s
+
+    def run_here(self, plan: RefreshPlan, batches: Sequence[Batch]) -> None:
+        """One run at a time in this process; parses planning kept and no run took are dropped."""
+        summary = self.summary
+        try:
+            for batch in batches:
+                # Dagster's own wait for the writer slot is silent and deaf to signals: wait here.
+                recovery = wait_for_writer_slot(
+                    self.instance, timeout_s=self.lock_timeout_s, echo=self.echo
                 )
-                if summary.interrupted:
-                    break
+                summary.recovered_runs.extend(_recovered_lines(recovery))
+                self.echo(
+                    f"run: {batch.kind} for {len(batch.keys)} partition(s) "
+                    f"[{batch.start} .. {batch.end}]"
+                )
+                result = execute_batch(
+                    self.defs,
+                    batch,
+                    self.instance,
+                    self.raw_dir,
+                    self.warehouse_path,
+                    self.lock_timeout_s,
+                )
+                summary.run_ids.append(result.run_id)
+                if not result.success:
+                    record_failure(
+                        summary, result, batch.keys, plan, self.warehouse_path, self.lock_timeout_s
+                    )
+                    if summary.interrupted:
+                        break
+        finally:
+            PARSES.forget()
 
     def run_concurrently(self, plan: RefreshPlan, batches: Sequence[Batch]) -> None:
         """The batches as concurrent runs, each in a process of its own (lake only)."""
@@ -200,39 +211,42 @@ class _BatchRunner:
             self.summary, outcomes, self.instance, plan, self.warehouse_path, self.lock_timeout_s
         )
 
-    def rebuild_search_index(self, plan: RefreshPlan) -> None:
-        """Run `search_index_job` when `search_index.rebuild_reason` says so; a few changed
-        transcripts are searched without the index until the nightly rebuild."""
-        if warehouse.is_lake(self.warehouse_path):
-            self.summary.search_index = "not available on a DuckLake warehouse"
-            return
-        with warehouse.open_reader(self.warehouse_path, self.lock_timeout_s) as con:
-            reason = search_index.rebuild_reason(con)
-        if reason is None:
-            return
-        self.echo(f"run: search_index ({reason})")
-        result = execute_here(
-            self.defs.resolve_job_def(search_index_job.name),
-            instance=self.instance,
-            resources={
-                "warehouse": WarehouseResource(
-                    path=str(self.warehouse_path), lock_timeout_s=self.lock_timeout_s
-                )
-            },
-            tags={TRIGGER_TAG: "cli"},
-            run_config=QUIET_RUN_CONFIG,
-            raise_on_error=False,
+
+def _rebuild_search_index(runner: _BatchRunner, plan: RefreshPlan) -> None:
+    """Run `search_index_job` when `search_index.rebuild_reason` says so; a few changed
+    transcripts are searched without the index until the nightly rebuild."""
+    if warehouse.is_lake(runner.warehouse_path):
+        runner.summary.search_index = "not available on a DuckLake warehouse"
+        return
+    with warehouse.open_reader(runner.warehouse_path, runner.lock_timeout_s) as con:
+        reason = search_index.rebuild_reason(con)
+    if reason is None:
+        return
+    runner.echo(f"run: search_index ({reason})")
+    result = execute_here(
+        runner.defs.resolve_job_def(search_index_job.name),
+        instance=runner.instance,
+        resources={
+            "warehouse": WarehouseResource(
+                path=str(runner.warehouse_path), lock_timeout_s=runner.lock_timeout_s
+            )
+        },
+        tags={TRIGGER_TAG: "cli"},
+        run_config=QUIET_RUN_CONFIG,
+        raise_on_error=False,
+    )
+    if not result.success:
+        record_failure(
+            runner.summary, result, [], plan, runner.warehouse_path, runner.lock_timeout_s
         )
-        if not result.success:
-            record_failure(self.summary, result, [], plan, self.warehouse_path, self.lock_timeout_s)
-            self.summary.search_index = f"not rebuilt (run {result.run_id[:8]} failed)"
-            return
-        (event,) = result.get_asset_materialization_events()
-        meta = event.materialization.metadata
-        self.summary.search_index = (
-            f"rebuilt: {meta['dagster/row_count'].value} passages of "
-            f"{meta['episodes'].value} episodes in {meta['build_seconds'].value:.1f} s"
-        )
+        runner.summary.search_index = f"not rebuilt (run {result.run_id[:8]} failed)"
+        return
+    (event,) = result.get_asset_materialization_events()
+    meta = event.materialization.metadata
+    runner.summary.search_index = (
+        f"rebuilt: {meta['dagster/row_count'].value} passages of "
+        f"{meta['episodes'].value} episodes in {meta['build_seconds'].value:.1f} s"
+    )
 
 
 def _workers(

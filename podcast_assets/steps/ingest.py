@@ -26,6 +26,7 @@ from podcast_assets.identity import episode_key, title_number
 from podcast_assets.language import detect_language, installed_pipelines, pipeline_for
 from podcast_assets.models import ParsedEpisode, RawFile, SourceFormat, Step
 from podcast_assets.parsing import Feed, ParseError, looks_like_feed, parse_bytes
+from podcast_assets.parsing.memo import PARSES
 from podcast_assets.rawfiles import read_raw_file, read_raw_head, sha256_file
 from podcast_assets.schema import EPISODES, FEED_ITEMS, SEGMENTS, SHOWS
 from podcast_assets.settings import WarehouseTarget
@@ -87,9 +88,12 @@ def file_rows(
     known: Known | None = None,
     ingested_at: datetime | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Parse one file into the rows of its partition (raises ParseError)."""
-    parsed = parse_bytes(raw, source_file)
+    """Parse one file into the rows of its partition (raises ParseError).
+
+    A parse this process's planning kept of these very bytes is used rather than parsed again.
+    """
     sha = hashlib.sha256(raw).hexdigest()
+    parsed = PARSES.take(sha, source_file) or parse_bytes(raw, source_file)
     now = ingested_at or datetime.now(UTC)
     if isinstance(parsed, Feed):
         return feed_rows(episode_id, source_file, sha, parsed, now)
@@ -370,16 +374,21 @@ def _identity_hash(path: Path) -> str | None:
         return None
 
 
-def expected_rejections(files: Iterable[RawFile]) -> set[str]:
+def expected_rejections(files: Iterable[RawFile], *, keep_parses: bool = False) -> set[str]:
     """Episode ids of the files that the ingest step will reject (read and parsed now).
 
     Planning gives each of them a run of its own, so its failure names one file and never
-    fails a run of good ones.
+    fails a run of good ones. With `keep_parses` (the caller runs the ingest step in this
+    process, and forgets what it does not take), good parses are kept for that step.
     """
     bad: set[str] = set()
     for raw_file in files:
         try:
-            parse_bytes(read_raw_file(Path(raw_file.path)), raw_file.name)
+            raw = read_raw_file(Path(raw_file.path))
+            parsed = parse_bytes(raw, raw_file.name)
         except Exception:  # whatever the ingest step will reject this file for
             bad.add(raw_file.episode_id)
+            continue
+        if keep_parses:
+            PARSES.keep(hashlib.sha256(raw).hexdigest(), raw_file.name, parsed, len(raw))
     return bad
