@@ -6,6 +6,7 @@ import spacy
 
 from podcast_assets.extraction.gazetteer import Gazetteer
 from podcast_assets.extraction.mentions import MentionDraft
+from podcast_assets.extraction.name_spans import with_titled_neighbours
 from podcast_assets.extraction.proper_nouns import (
     keep_consistent,
     proper_noun_drafts,
@@ -108,3 +109,38 @@ def test_extraction_proper_nouns_keep_their_number_and_hyphens():
     assert [d.entity for d in found] == ["Commodor 64", "Pac-Man", "GPU"]
     assert all(text[d.start : d.end] == d.surface for d in found)
     assert [d.entity for d in keep_consistent(found, text, "en")] == ["Commodor 64"]
+
+
+def model_name(text: str, name: str, label: str = "ORG", lang: str = "en") -> str:
+    """`with_titled_neighbours` of `name`, as if the model had tagged just that in `text`."""
+    nlp = spacy.blank(lang)
+    nlp.add_pipe("sentencizer")
+    doc = nlp(text)
+    start = text.index(name)
+    span = doc.char_span(start, start + len(name), label=label)
+    assert span is not None
+    doc.ents = [span]
+    return with_titled_neighbours(doc.ents[0]).text
+
+
+def test_extraction_model_names_gain_the_capitalised_words_beside_them():
+    assert model_name("I was on JavaScript Jabber last week.", "JavaScript") == (
+        "JavaScript Jabber"
+    )
+    assert model_name("listen to Soft Skills Engineering too", "Skills") == (
+        "Soft Skills Engineering"
+    )
+    assert model_name("my cohost Yishai Beeri said", "Yishai", "PERSON") == "Yishai Beeri"
+
+
+def test_extraction_model_names_gain_no_sentence_opener_discourse_word_or_next_line():
+    # A sentence opener is capitalised anyway; "Okay" and "The" are never part of a name;
+    # a line break ends a caption, and two words at most are added on a side.
+    assert model_name("That is it. Netflix was first.", "Netflix") == "Netflix"
+    assert model_name("we use Metallica Okay and more", "Metallica") == "Metallica"
+    assert model_name("we met at The Verge office", "Verge") == "Verge"
+    assert model_name("we use Postgres\nToday we talk", "Postgres") == "Postgres"
+    assert model_name("about Apple Vision Pro Max Ultra", "Apple") == "Apple Vision Pro"
+    assert model_name("wir nutzen Postgres Datenbanken", "Postgres", lang="de") == "Postgres"
+    # A link's markup glued to the next word is not a word of the name.
+    assert model_name("on [JavaScript Jabber](https://x.io) now", "JavaScript") == "JavaScript"

@@ -24,8 +24,8 @@ from collections.abc import Iterable
 
 from podcast_assets.extraction.aliases import alias_key
 from podcast_assets.extraction.mentions import SOURCE_SPACY, MentionDraft
+from podcast_assets.extraction.name_spans import NOUNS_CAPITALISED, SENTENCE_END
 from podcast_assets.extraction.people import EpisodePeople
-from podcast_assets.extraction.proper_nouns import NOUNS_CAPITALISED, SENTENCE_END
 from podcast_assets.language import base_language
 
 _WORD = re.compile(r"[^\W\d_]+")

@@ -28,7 +28,7 @@ from podcast_assets.extraction.aliases import (
     resolve_aliases,
 )
 from podcast_assets.extraction.gazetteer import Gazetteer
-from podcast_assets.extraction.name_spans import whole_name
+from podcast_assets.extraction.name_spans import whole_name, with_titled_neighbours
 from podcast_assets.extraction.people import EpisodePeople, people_rows, show_said
 from podcast_assets.extraction.rows import make_row
 from podcast_assets.extraction.surfaces import (
@@ -100,6 +100,7 @@ def doc_mentions(doc: Doc, offset: int, gazetteer: Gazetteer) -> list[MentionDra
         if span is None or gazetteer.is_ignored(span.text) or gazetteer.is_ignored(ent.text):
             continue
         span = whole_name(span, KEEP_LABELS)  # "Lotus" + "1-2-3", "Lotus 1" + ", 2, 3"
+        span = with_titled_neighbours(span)  # "JavaScript" + "Jabber"
         if gazetteer.is_ignored(span.text):
             continue
         surface = span.text

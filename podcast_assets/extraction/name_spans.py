@@ -15,6 +15,8 @@ import re
 
 from spacy.tokens import Doc, Span, Token
 
+from podcast_assets.extraction.surfaces import is_leading_word, is_trailing_word
+
 _NUMBER = re.compile(r"\d+(?:[.-]\d+)*")
 _HYPHENS = frozenset("-\u2010\u2011\u2013")
 # What the model may have tagged a number as when it follows a name found by its capitals:
@@ -23,6 +25,14 @@ NUMBER_LABELS = frozenset(
     {"", "CARDINAL", "ORDINAL", "DATE", "TIME", "QUANTITY", "PRODUCT", "ORG", "WORK_OF_ART"}
 )
 MIN_COUNTED = 3  # "1, 2, 3": a count needs three numbers to read as one name
+# Languages that capitalise every noun: capitals say nothing about names there.
+NOUNS_CAPITALISED = frozenset({"de", "lb"})
+# What may come before a word that opens a sentence or a quotation.
+SENTENCE_END = frozenset('.?!:;"“”()[]…')
+# Capitalised words a model's name may gain on each side ("JavaScript" + "Jabber").
+MAX_TITLED_NEIGHBOURS = 2
+# A word as names write it: letters and digits, joined by . ' & - ("Node.js", "C++", "C#").
+NAME_WORD = re.compile(r"[^\W_]+(?:[.'\u2019&-][^\W_]+)*[+#]*")
 
 
 def is_number(token: Token) -> bool:
@@ -115,3 +125,60 @@ def whole_name(span: Span, labels: frozenset[str]) -> Span:
     doc = span.doc
     end = numbered_end(doc, whole_word_end(doc, span.end), labels)
     return doc[whole_word_start(doc, span.start) : end]
+
+
+def is_name_word(token: Token) -> bool:
+    """Written as a name: capitalised ("Forem", "CN", "TypeScript") or a capital after a
+    lower-case start ("iPhone", "eBay"); not a stop word, number or bare punctuation."""
+    text = token.text
+    if len(text) < 2 or token.is_stop or token.like_num or not any(c.isalpha() for c in text):
+        return False
+    return text[0].isupper() or (text[0].islower() and any(c.isupper() for c in text[1:]))
+
+
+def opens_sentence(doc: Doc, i: int) -> bool:
+    """First word of a sentence, a segment (line) or a quotation: capitalised anyway."""
+    if i == 0 or doc[i].is_sent_start:
+        return True
+    before = doc[i - 1]
+    return "\n" in before.text_with_ws or before.text in SENTENCE_END or before.is_space
+
+
+def with_titled_neighbours(span: Span) -> Span:
+    """The model's name widened by the capitalised words right beside it on its line, outside
+    any other entity and not opening a sentence: the small model tags the part of a longer
+    name it knows ("JavaScript" of "JavaScript Jabber", "Soft Skills" of "Soft Skills
+    Engineering", "Yishai" of "Yishai Beeri"). Not in languages that capitalise every noun."""
+    doc = span.doc
+    if doc.lang_ in NOUNS_CAPITALISED:
+        return span
+    start, end = span.start, span.end
+    while (
+        end - span.end < MAX_TITLED_NEIGHBOURS
+        and end < len(doc)
+        and doc[end - 1].whitespace_ == " "
+        and _titled_neighbour(doc, end)
+    ):
+        end += 1
+    while (
+        span.start - start < MAX_TITLED_NEIGHBOURS
+        and start > 0
+        and doc[start - 1].whitespace_ == " "
+        and _titled_neighbour(doc, start - 1)
+        and not opens_sentence(doc, start - 1)
+    ):
+        start -= 1
+    return span if (start, end) == (span.start, span.end) else doc[start:end]
+
+
+def _titled_neighbour(doc: Doc, i: int) -> bool:
+    token = doc[i]
+    return (
+        token.ent_iob_ in ("", "O")
+        and not token.is_sent_start
+        and token.text[0].isupper()
+        and NAME_WORD.fullmatch(token.text) is not None
+        and is_name_word(token)
+        and not is_leading_word(token.text)
+        and not is_trailing_word(token.text)
+    )

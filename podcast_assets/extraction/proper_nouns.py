@@ -17,17 +17,22 @@ import itertools
 import re
 
 from spacy.lang.en.stop_words import STOP_WORDS
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc
 
 from podcast_assets.extraction.gazetteer import Gazetteer
 from podcast_assets.extraction.keyphrases import wordfreq_language, zipf
 from podcast_assets.extraction.mentions import FOUND_BY_SHAPE, MentionDraft
 from podcast_assets.extraction.mentions import SOURCE_PROPER_NOUN as SOURCE
-from podcast_assets.extraction.name_spans import NUMBER_LABELS, whole_name
+from podcast_assets.extraction.name_spans import (
+    NAME_WORD,
+    NOUNS_CAPITALISED,
+    NUMBER_LABELS,
+    is_name_word,
+    opens_sentence,
+    whole_name,
+)
 from podcast_assets.extraction.surfaces import is_junk, normalize_space
 
-# Languages that capitalise every noun: capitals say nothing about names there.
-NOUNS_CAPITALISED = frozenset({"de", "lb"})
 MIN_OCCURRENCES = 2
 MAX_WORDS = 4
 # Below this Zipf frequency (3: once in a million words) a word is rare enough that one
@@ -35,10 +40,6 @@ MAX_WORDS = 4
 RARE_ZIPF = 3.0
 _PLURAL_ACRONYM = re.compile(r"[A-Z]{2,}s")
 _LETTERS = re.compile(r"[^\W\d_]")
-# A word as names write it: letters and digits, joined by . ' & - ("Node.js", "C++", "C#").
-_NAME_WORD = re.compile(r"[^\W_]+(?:[.'\u2019&-][^\W_]+)*[+#]*")
-# What may come before a word that opens a sentence or a quotation.
-SENTENCE_END = frozenset('.?!:;"“”()[]…')
 # A Markdown link, `[JavaScript Jabber](https://...)`: show-notes transcripts link what they name.
 _LINK = re.compile(r"\[(?P<anchor>[^\[\]\n]{2,80})\]\((?:https?://|www\.)[^()\s]*\)")
 MAX_ANCHOR_WORDS = 6
@@ -53,7 +54,7 @@ def proper_noun_drafts(doc: Doc, offset: int, gazetteer: Gazetteer) -> list[Ment
     drafts: list[MentionDraft] = []
     i, n = 0, len(doc)
     while i < n:
-        if i in covered or not _is_name_word(doc[i]):
+        if i in covered or not is_name_word(doc[i]):
             i += 1
             continue
         j = i + 1
@@ -62,10 +63,10 @@ def proper_noun_drafts(doc: Doc, offset: int, gazetteer: Gazetteer) -> list[Ment
             and j - i < MAX_WORDS
             and j not in covered
             and doc[j - 1].whitespace_
-            and _is_name_word(doc[j])
+            and is_name_word(doc[j])
         ):
             j += 1
-        if _opens_sentence(doc, i) and not any(is_camel_case(t.text) for t in doc[i:j]):
+        if opens_sentence(doc, i) and not any(is_camel_case(t.text) for t in doc[i:j]):
             i = j  # capitalised anyway: the whole run says nothing
             continue
         span = whole_name(doc[i:j], NUMBER_LABELS)  # "Commodore 64", "Pac-Man"
@@ -150,7 +151,7 @@ def is_rare(words: list[str], lang: str) -> bool:
     """Some word of the name is rare in the language (see RARE_ZIPF), and every word is
     written as names are: not markup glued to a word, not a plural acronym ("KPIs", "URLs":
     names are not plural), not a code with one letter ("N1")."""
-    if not all(_NAME_WORD.fullmatch(w) and not _PLURAL_ACRONYM.fullmatch(w) for w in words):
+    if not all(NAME_WORD.fullmatch(w) and not _PLURAL_ACRONYM.fullmatch(w) for w in words):
         return False
     return any(zipf(w, lang) < RARE_ZIPF for w in words if len(_LETTERS.findall(w)) > 1)
 
@@ -159,19 +160,3 @@ def is_camel_case(word: str) -> bool:
     """A capital after a lower-case letter ("pgMustard", "LinkedIn", "iPhone"): typed on
     purpose, so a name even when written once or at the start of a sentence."""
     return any(a.islower() and b.isupper() for a, b in itertools.pairwise(word))
-
-
-def _is_name_word(token: Token) -> bool:
-    text = token.text
-    if len(text) < 2 or token.is_stop or token.like_num or not any(c.isalpha() for c in text):
-        return False
-    # "Forem", "CN", "TypeScript", and "iPhone"/"eBay" (a capital after a lower-case start)
-    return text[0].isupper() or (text[0].islower() and any(c.isupper() for c in text[1:]))
-
-
-def _opens_sentence(doc: Doc, i: int) -> bool:
-    """First word of a sentence, a segment (line) or a quotation: capitalised anyway."""
-    if i == 0 or doc[i].is_sent_start:
-        return True
-    before = doc[i - 1]
-    return "\n" in before.text_with_ws or before.text in SENTENCE_END or before.is_space
