@@ -10,7 +10,6 @@ process ran it) is dropped with `forget`.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 
 from podcast_assets.models import ParsedEpisode
 from podcast_assets.parsing.feeds import Feed
@@ -27,7 +26,7 @@ class ParseMemo:
 
     def __init__(self, budget_bytes: int = BUDGET_BYTES) -> None:
         self.budget_bytes = budget_bytes
-        self._entries: OrderedDict[tuple[str, str], tuple[Parsed, int]] = OrderedDict()
+        self._entries: dict[tuple[str, str], tuple[Parsed, int]] = {}
         self._bytes = 0
         self._lock = threading.Lock()
 
