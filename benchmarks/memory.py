@@ -10,8 +10,11 @@ from dataclasses import dataclass, field
 import psutil
 
 # Reading PSS costs the kernel ~5 ms per large process, so sampling every 100 ms took ~15% of a
-# core from the phase being measured; memory peaks last far longer than a second.
+# core from the phase being measured; memory peaks last far longer than a second. A phase that
+# ends within its first second (a no-op refresh) would get one sample, taken as its process
+# starts (a few MB, rounded to 0 at times): the interval starts at FIRST_SAMPLE_S and doubles.
 SAMPLE_EVERY_S = 1.0
+FIRST_SAMPLE_S = 0.05
 
 
 def pss(process: psutil.Process) -> int:
@@ -38,7 +41,8 @@ class Peak:
 
 @contextlib.contextmanager
 def peak_memory(pid: int) -> Iterator[Peak]:
-    """Sample the tree under `pid` every second in a thread, until the block ends.
+    """Sample the tree under `pid` in a thread until the block ends: every second, after
+    samples 0.05, 0.1, 0.2, ... s apart in its first second.
 
     spaCy's workers are forked and share the parent's pages, so the sum of RSS counts the
     model once per process; PSS (proportional set size) splits shared pages between them.
@@ -50,12 +54,14 @@ def peak_memory(pid: int) -> Iterator[Peak]:
             parent = psutil.Process(pid)
         except psutil.NoSuchProcess:
             return
+        interval = FIRST_SAMPLE_S
         while not peak._stop.is_set():
             with contextlib.suppress(psutil.Error):
                 tree = [parent, *parent.children(recursive=True)]
                 peak.pss = max(peak.pss, sum(pss(p) for p in tree))
                 peak.rss = max(peak.rss, sum(p.memory_info().rss for p in tree))
-            peak._stop.wait(SAMPLE_EVERY_S)
+            peak._stop.wait(interval)
+            interval = min(SAMPLE_EVERY_S, interval * 2)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

@@ -39,7 +39,7 @@ _REPO = Path(__file__).resolve().parents[1]
 
 
 def run_phase(name: str, argv: list[str], env: dict[str, str], cwd: Path) -> PhaseResult:
-    """Run one child, sampling the memory of it and its descendants every second.
+    """Run one child, sampling the memory of it and its descendants (see `peak_memory`).
 
     Both PSS and the sum of RSS are reported: PSS is the memory the phase really holds (the
     forked spaCy workers share the model's pages), RSS the figure tools show.
