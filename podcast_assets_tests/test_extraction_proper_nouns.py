@@ -39,6 +39,15 @@ def test_extraction_proper_nouns_are_capitalised_mid_sentence_and_never_lower_ca
     assert sorted({d.entity for d in keep_consistent(found, also_lower)}) == ["Ember Labs"]
 
 
+def test_extraction_proper_nouns_a_run_of_capitals_counts_once():
+    # Habit capitalises a word ("my fear is Heights"), not the word after it too.
+    text = "Last week I met the Ember Labs people, and my fear is Heights, said Sarah."
+    found = drafts(text)
+    assert [d.entity for d in found] == ["Ember Labs", "Heights", "Sarah"]
+    assert [d.entity for d in keep_consistent(found, text)] == ["Ember Labs"]
+    assert keep_consistent(found, text + " ember labs is a lab.") == []  # also lower case
+
+
 def test_extraction_proper_nouns_runs_join_words_and_stop_at_line_starts():
     text = "I use Visual Studio Code daily.\nVisual Studio Code is fine, Visual Studio Code wins."
     names = [d.entity for d in drafts(text)]

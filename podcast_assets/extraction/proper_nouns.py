@@ -6,9 +6,10 @@ The small models miss most product and project names of the shows we read ("Type
 capitalise names and not other nouns, a word capitalised mid-sentence is a name; one that the
 same episode also writes in lower case is not ("Okay", "Key"), and one said once is left out
 (a one-off capital is as often a transcriber's habit as a name), unless it is camel case
-("pgMustard"), which no one types by habit, even at the start of a sentence, or a word that is
+("pgMustard"), which no one types by habit, even at the start of a sentence, a word that is
 rare in the language's word-frequency list ("RDS", "Brex"): habit capitalises common words
-("Heights", "Relevant"), and a rare word capitalised mid-sentence is a name.
+("Heights", "Relevant"), and a rare word capitalised mid-sentence is a name, or a run of two or
+more capitalised words ("Ember Labs"): habit capitalises a word, not the next one too.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from podcast_assets.extraction.name_spans import (
 from podcast_assets.extraction.surfaces import is_junk, normalize_space
 
 MIN_OCCURRENCES = 2
+# A run of this many capitalised words mid-sentence is a name even when said once.
+MIN_TITLED_RUN = 2
 MAX_WORDS = 4
 # Below this Zipf frequency (3: once in a million words) a word is rare enough that one
 # mid-sentence capital makes it a name: "RDS" 2.8, "Brex" 1.4; not "Heights" 4.1, "Tied" 4.5.
@@ -83,8 +86,8 @@ def keep_consistent(
     drafts: list[MentionDraft], text: str, language: str | None = None
 ) -> list[MentionDraft]:
     """Drop capitalised names written fewer than MIN_OCCURRENCES times in the episode (as
-    written, sentence starts included) unless camel case or rare in `language`, and names
-    also written in lower case there."""
+    written, sentence starts included) unless camel case, rare in `language` or a run of
+    MIN_TITLED_RUN capitalised words, and names also written in lower case there."""
     lang = wordfreq_language(language)
     verdicts: dict[str, bool] = {}
     kept: list[MentionDraft] = []
@@ -140,7 +143,11 @@ def _written_like_a_name(name: str, text: str, lang: str | None) -> bool:
         return r"(?<!\w)" + r"\s+".join(re.escape(w) for w in name.split()) + r"(?!\w)"
 
     words = name.split()
-    once = any(is_camel_case(w) for w in words) or (lang is not None and is_rare(words, lang))
+    once = (
+        any(is_camel_case(w) for w in words)
+        or (lang is not None and is_rare(words, lang))
+        or sum(w[:1].isupper() for w in words) >= MIN_TITLED_RUN
+    )
     needed = 1 if once else MIN_OCCURRENCES
     if len(re.findall(whole(name), text)) < needed:
         return False
