@@ -153,6 +153,39 @@ def test_extraction_topic_matcher_counts_context_hits_and_says_which_they_are():
     ]  # fmt: skip
 
 
+def test_extraction_topic_names_match_as_written_and_only_where_the_capital_is_theirs():
+    """A capitalised term ("Go") is a name that is an everyday word in lower case: it counts
+    mid-sentence as written, not lower case, not opening a sentence or line, and not as part
+    of a longer name."""
+    programming = Topic("programming", ("compiler",), "Technology", ("Go", "Swift"))
+    nlp = spacy.blank("en")
+    matcher = TopicMatcher(nlp, [programming])
+    text = (
+        "We write Go at work, and we go home. Go and watch it.\nGo is fast; "
+        "Go Time is a show, Taylor Swift sings, and Swift, like Go, has a compiler."
+    )
+    doc = nlp(text)
+    found = [(doc[h.start : h.end].start_char, h.keyword) for h in matcher(doc)]
+    assert found == [
+        (text.index("Go at"), "Go"),
+        (text.index("Swift, like"), "Swift"),
+        (text.index("Go, has"), "Go"),
+        (text.index("compiler"), "compiler"),
+    ]
+    assert [h.keyword for h in matcher(nlp("we go on and on, swift and sure."))] == []
+
+
+def test_extraction_topic_taxonomy_keeps_capitals_only_for_names(tmp_path):
+    path = tmp_path / "taxonomy.yaml"
+    path.write_text(
+        "categories:\n- category: Technology\n  topics:\n  - topic: programming\n"
+        "    keywords: [Compiler Design, debugger]\n    context: [Go]\n",
+        encoding="utf-8",
+    )
+    (topic,) = load_taxonomy(path)
+    assert (topic.keywords, topic.context) == (("Compiler Design", "debugger"), ("Go",))
+
+
 @pytest.mark.parametrize(
     ("keyword", "forms"),
     [

@@ -5,9 +5,13 @@ The taxonomy's top level is the Apple Podcasts category list (what every feed de
 multi-word keywords match as phrases. Inflections come from forms expanded when the taxonomy
 loads (a keyword's last word also matches its regular English plural or singular: "gpu" counts
 "GPUs", "neural networks" counts "neural network"), so the pipeline needs no tagger or
-lemmatizer. A topic's `context` words are ambiguous ("hosting", "kernel", "model"): they count
-only in an episode where a plain keyword of the same topic matched too, so one ambiguous word
-never makes a topic. The taxonomy is English: other languages get no taxonomy topics.
+lemmatizer. A term written with a capital is a name that is an everyday word in lower case
+("Go", "Rust", "Swift"): it matches only as written, and not where a capital says nothing, when
+it opens a sentence or line ("Go and watch it") or is part of a longer capitalised name
+("Taylor Swift", "Go Time"). A topic's `context` words are ambiguous ("hosting", "kernel",
+"model"): they count only in an episode where a plain keyword of the same topic matched too, so
+one ambiguous word never makes a topic. The taxonomy is English: other languages get no
+taxonomy topics.
 
 The show's own categories (`shows.categories`, its feed's `itunes:category`) are evidence too:
 a topic of a category the show declares ("Science", or "Leisure > Home & Garden", which declares
@@ -34,6 +38,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 
+from podcast_assets.extraction.name_spans import is_name_word, opens_sentence
 from podcast_assets.extraction.rows import make_row
 from podcast_assets.schema import TOPICS
 
@@ -110,7 +115,14 @@ def _categories(taxonomy: tuple[Topic, ...]) -> Mapping[str, str | None]:
 
 
 def _terms(values: Any) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(str(v).strip().lower() for v in values or [] if str(v).strip()))
+    """Lower-case terms, and names ("Go"), which keep their capitals: see `is_name`."""
+    terms = (str(v).strip() for v in values or [])
+    return tuple(dict.fromkeys(t if is_name(t) else t.lower() for t in terms if t))
+
+
+def is_name(term: str) -> bool:
+    """A term written with a capital in the taxonomy: matched case-sensitively, mid-name."""
+    return term != term.lower()
 
 
 _SIBILANT = ("s", "x", "z", "ch", "sh")
@@ -151,20 +163,25 @@ class TopicMatcher:
         self.context = {(t.name, k) for t in self.taxonomy for k in t.context}
         self._keys: dict[int, tuple[str, str]] = {}
         self._lower = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self._names = PhraseMatcher(nlp.vocab, attr="ORTH")
         terms = [(t.name, k) for t in self.taxonomy for k in (*t.keywords, *t.context)]
-        forms = [inflected_forms(keyword) for _, keyword in terms]
+        forms = [(k,) if is_name(k) else inflected_forms(k) for _, k in terms]
         # One tokenizer pass over every form: a third of the time of a make_doc per form.
         tokenizer = cast(Tokenizer, nlp.tokenizer)
         docs = iter(tokenizer.pipe(form for group in forms for form in group))
         for (topic, keyword), group in zip(terms, forms, strict=True):
             key = f"{topic}\x1f{keyword}"
             self._keys[nlp.vocab.strings.add(key)] = (topic, keyword)
-            self._lower.add(key, [next(docs) for _ in group])
+            matcher = self._names if is_name(keyword) else self._lower
+            matcher.add(key, [next(docs) for _ in group])
 
     def __call__(self, doc: Doc) -> list[TopicHit]:
         """Matches, one per (token range, topic); overlapping keywords of one topic count once."""
         by_topic: dict[str, list[TopicHit]] = {}
-        for match_id, start, end in sorted(self._lower(doc), key=lambda m: (m[1], -m[2])):
+        names = [m for m in self._names(doc) if _said_as_name(doc, m[1], m[2])]
+        for match_id, start, end in sorted(
+            [*self._lower(doc), *names], key=lambda m: (m[1], -m[2])
+        ):
             topic, keyword = self._keys[match_id]
             hits = by_topic.setdefault(topic, [])
             if hits and start < hits[-1].end:
@@ -188,6 +205,18 @@ class TopicMatcher:
             for t in self.taxonomy
             if (t.category or "").casefold() in tops or t.name.casefold() in subs
         )
+
+
+def _said_as_name(doc: Doc, start: int, end: int) -> bool:
+    """The capital is the name's own: not a sentence's or line's first word, and no capitalised
+    word joined to it on either side ("Taylor Swift", "Go Time")."""
+    if opens_sentence(doc, start):
+        return False
+    before, after = doc[start - 1], doc[end] if end < len(doc) else None
+    return not (
+        (before.whitespace_ and is_name_word(before))
+        or (after is not None and doc[end - 1].whitespace_ and is_name_word(after))
+    )
 
 
 _matchers: weakref.WeakKeyDictionary[Language, TopicMatcher] = weakref.WeakKeyDictionary()
