@@ -131,10 +131,16 @@ def test_evaluation_variants_match_and_unmerged_variants_count_as_split(
         ("Travis, Albritton", "Travis Albritton"),
         ("Gartner\u2019s", "GARTNER"),
         ("7-Eleven", "7 eleven"),
+        ("C#", "C sharp"),
+        ("C++", "c plus plus"),
     ],
 )
 def test_evaluation_match_key_ignores_case_accents_possessive_punctuation(a: str, b: str) -> None:
     assert match_key(a) == match_key(b)
+
+
+def test_evaluation_match_key_keeps_signs_that_are_said() -> None:
+    assert len({match_key("C"), match_key("C#"), match_key("C++")}) == 3
 
 
 @pytest.mark.parametrize(

@@ -61,6 +61,13 @@ def mapping(aliases: list[Alias]) -> dict[str, tuple[str, str]]:
         ("हिन्दी", "हिन्दी"),  # Devanagari vowel signs are letters' parts, kept
         ("東京 大学", "東京大学"),
         ("!!!", ""),
+        # A sign closing a word is said: C# is "C sharp", C++ "C plus plus", neither is C.
+        ("C#", "csharp"),
+        ("C sharp", "csharp"),
+        ("C++", "cplusplus"),
+        ("Disney+", "disneyplus"),
+        ("Data + AI", "dataai"),
+        ("#hashtag", "hashtag"),
     ],
 )
 def test_extraction_aliases_alias_key(name, key):

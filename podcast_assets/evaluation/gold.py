@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from podcast_assets.extraction.surfaces import said_signs
+
 SPLITS = ("dev", "heldout")
 GOLD_SUFFIX = ".gold.yaml"
 
@@ -50,8 +52,10 @@ class GoldFile:
 
 
 def match_key(text: str) -> str:
-    """The key names are compared under: "Gartner's" == "gartner", "Arráiz" == "arraiz"."""
-    decomposed = unicodedata.normalize("NFKD", _POSSESSIVE.sub("", text.casefold()))
+    """The key names are compared under: "Gartner's" == "gartner", "Arráiz" == "arraiz",
+    "C#" == "C sharp" (a sign closing a word is spelled as it is said, as extraction does)."""
+    said = said_signs(text)
+    decomposed = unicodedata.normalize("NFKD", _POSSESSIVE.sub("", said.casefold()))
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _NOT_ALNUM.sub("", stripped)
 

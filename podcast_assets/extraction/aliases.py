@@ -29,7 +29,12 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from podcast_assets.extraction.gazetteer import Gazetteer
-from podcast_assets.extraction.surfaces import is_leading_word, is_trailing_word, normalize_space
+from podcast_assets.extraction.surfaces import (
+    is_leading_word,
+    is_trailing_word,
+    normalize_space,
+    said_signs,
+)
 from podcast_assets.language import base_language
 
 METHODS = ("gazetteer", "key", "fuzzy", "phonetic", "override")
@@ -91,9 +96,10 @@ class Alias:
 
 def alias_key(name: str) -> str:
     """Case-, space-, punctuation- and accent-insensitive key: "Audio Boom", "audio-boom" and
-    "Audioboom's" give "audioboom". Accents are dropped only from Latin, Greek and Cyrillic
-    letters; other scripts keep their letters and signs ("हिन्दी" stays whole)."""
-    text = _POSSESSIVE.sub("", unicodedata.normalize("NFKC", name).strip()).casefold()
+    "Audioboom's" give "audioboom"; "C#" gives "csharp" (see `said_signs`). Accents are
+    dropped only from Latin, Greek and Cyrillic letters; other scripts keep their letters and
+    signs ("हिन्दी" stays whole)."""
+    text = _POSSESSIVE.sub("", said_signs(unicodedata.normalize("NFKC", name).strip())).casefold()
     if text.isascii():
         return _NOT_ASCII_KEY.sub("", text)
     kept: list[str] = []

@@ -47,6 +47,9 @@ PRONOUNS: frozenset[str] = _wordset(
 
 _WS = re.compile(r"\s+")
 _KEY = re.compile(r"[^0-9a-z]+")
+# "+" and "#" closing a word are said, and tell names apart: "C++" is "C plus plus", not "C".
+_SAID_SIGN = re.compile(r"(?<=\w)(\+\+|\+|#)(?!\w)")
+_SAID = {"++": " plus plus", "+": " plus", "#": " sharp"}
 _PARENS = re.compile(r"^(?P<head>[^()]*?)\s*\((?P<inner>[^()]*)\)\s*(?P<tail>.*)$")
 _LETTER = re.compile(r"[A-Za-z]")
 _ALNUM = re.compile(r"[A-Za-z0-9]")
@@ -58,8 +61,15 @@ def normalize_space(text: str) -> str:
 
 
 def match_key(text: str) -> str:
-    """Case- and punctuation-insensitive key under which names and aliases are compared."""
-    return _KEY.sub(" ", text.casefold()).strip()
+    """Case- and punctuation-insensitive key under which names and aliases are compared; a
+    sign closing a word is spelled as it is said ("C#" and "C sharp" give "c sharp")."""
+    return _KEY.sub(" ", said_signs(text).casefold()).strip()
+
+
+def said_signs(text: str) -> str:
+    """ "+" and "#" closing a word, spelled out: "C++" -> "C plus plus", "Disney+" -> "Disney
+    plus"; a sign between words ("Data + AI") is left alone."""
+    return _SAID_SIGN.sub(lambda m: _SAID[m.group()], text)
 
 
 def is_leading_word(word: str) -> bool:
