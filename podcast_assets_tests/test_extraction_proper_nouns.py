@@ -90,12 +90,19 @@ def test_extraction_proper_nouns_link_texts_are_whole_names():
     found = with_link_anchors([model], text)
     assert sorted(d.entity for d in found) == ["JavaScript Jabber", "Soft Skills Engineering"]
     assert all(text[d.start : d.end] == d.surface for d in found)
-    # A gazetteer match of the whole link text stays as it is.
+    # A gazetteer match of the whole link text stays as it is; one inside it gives way.
     end = start + len("JavaScript Jabber")
     known = MentionDraft(
         "JSJ", "JavaScript Jabber", "WORK_OF_ART", None, start, end, "gazetteer", 0.9
     )
     assert with_link_anchors([known], text)[0] is known
+    part = MentionDraft(
+        "JavaScript", "JavaScript", "PRODUCT", None, start, start + 10, "gazetteer", 1.0
+    )
+    assert [d.entity for d in with_link_anchors([part], text)] == [
+        "JavaScript Jabber",
+        "Soft Skills Engineering",
+    ]
 
 
 def test_extraction_proper_nouns_rare_words_count_once_where_the_language_has_a_word_list():

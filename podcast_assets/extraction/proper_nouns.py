@@ -103,9 +103,9 @@ def keep_consistent(
 
 
 def with_link_anchors(drafts: list[MentionDraft], text: str) -> list[MentionDraft]:
-    """Link texts written as names ("[Soft Skills Engineering](https://...)") are names,
-    whole: they replace the pieces that the model or the capitals rule found inside them
-    ("Soft Skills"), and stand aside for a gazetteer match of their own."""
+    """Link texts written as names ("[JavaScript Jabber](https://...)") are names, whole:
+    they replace the names found inside them, by the model, the capitals rule or the gazetteer
+    ("JavaScript"), and stand aside for a name found that is the whole link text."""
     anchors = [m.span("anchor") for m in _LINK.finditer(text) if _titled(m.group("anchor"))]
     if not anchors:
         return drafts
@@ -114,7 +114,7 @@ def with_link_anchors(drafts: list[MentionDraft], text: str) -> list[MentionDraf
         inside = [d for d in kept if start <= d.start and d.end <= end]
         if any(d.source not in FOUND_BY_SHAPE and (d.start, d.end) == (start, end) for d in inside):
             continue
-        kept = [d for d in kept if d not in inside or d.source not in FOUND_BY_SHAPE]
+        kept = [d for d in kept if d not in inside]
         add_whole_name(kept, text, start, end)
     return kept
 
