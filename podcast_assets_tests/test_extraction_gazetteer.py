@@ -119,6 +119,22 @@ def test_extraction_ruler_fixes_model_labels(nlp):
     assert ents["Amazon Web Services"] == ("ORG", "Amazon Web Services")
 
 
+def test_extraction_ruler_knows_common_software_as_said(nlp):
+    """The software names most developers use: spoken forms resolve to the canonical name,
+    and a name that is an everyday word in lower case is matched only as written."""
+    doc = nlp(
+        "I took a C plus plus course, then C sharp, and now we run Postgres on Windows "
+        "with React; windows open, react fast, and C is fine."
+    )
+    ents = {e.text: (e.label_, e.ent_id_) for e in doc.ents}
+    assert ents["C plus plus"] == ("PRODUCT", "C++")
+    assert ents["C sharp"] == ("PRODUCT", "C#")
+    assert ents["Postgres"] == ("PRODUCT", "PostgreSQL")
+    assert ents["Windows"] == ("PRODUCT", "Windows")
+    assert ents["React"] == ("PRODUCT", "React")
+    assert not {"windows", "react", "C"} & set(ents)
+
+
 def test_extraction_suggest_gazetteer_entries_cleans_and_folds(gazetteer_copy):
     suggestions = suggest_gazetteer_entries(
         [
