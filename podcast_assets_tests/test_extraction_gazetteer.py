@@ -135,6 +135,14 @@ def test_extraction_ruler_knows_common_software_as_said(nlp):
     assert not {"windows", "react", "C"} & set(ents)
 
 
+def test_extraction_ruler_knows_the_most_used_social_platforms(nlp):
+    doc = nlp("Make a graphic for Facebook, for Instagram, and a clip for Tik Tok or Weibo.")
+    ents = {e.text: (e.label_, e.ent_id_) for e in doc.ents}
+    assert ents["Facebook"] == ("ORG", "Facebook")
+    assert ents["Tik Tok"] == ("ORG", "TikTok")
+    assert ents["Weibo"] == ("ORG", "Sina Weibo")
+
+
 def test_extraction_suggest_gazetteer_entries_cleans_and_folds(gazetteer_copy):
     suggestions = suggest_gazetteer_entries(
         [
