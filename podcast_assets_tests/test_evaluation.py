@@ -236,6 +236,23 @@ def test_evaluation_report_formats(gold: list[GoldFile]) -> None:
     assert data["totals"]["heldout"]["f1"] is None
 
 
+def test_evaluation_counts_gold_names_the_text_writes_with_a_capital(
+    gold: list[GoldFile],
+) -> None:
+    """`cap`: the recall of a reader of capitals alone; a name the text writes only in lower
+    case ("buzzsprout", "spotify") needs one who knows it."""
+    text = TRANSCRIPT.replace("Buzzsprout's", "buzzsprout's").replace("Spotify", "spotify")
+    report = evaluate(gold, lambda _path: Prediction("en", text=text))
+    assert report.files[0].capitalised_entities == 3  # Travis, Kevin, Apple Podcasts
+    assert report.totals["dev"].capitalised_share == pytest.approx(3 / 5)
+    assert "3/5" in format_report(report)
+    assert report_as_dict(report)["totals"]["dev"]["capitalised_share"] == pytest.approx(0.6)
+    # Whole words, as written, any white space between them.
+    text = "Apple\nPodcasts and Spotifyish, Kevin\u2019s show"
+    report = evaluate(gold, lambda _path: Prediction("en", text=text))
+    assert report.files[0].capitalised_entities == 2  # Apple Podcasts, Kevin
+
+
 def _broken(**changes: object) -> dict[str, object]:
     return {**GOLD, **changes}
 

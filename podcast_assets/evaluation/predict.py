@@ -37,7 +37,14 @@ def pipeline_predictor() -> Callable[[Path], Prediction]:
         entities = sorted({(m["entity"], m["label"]) for m in extraction.mentions}, key=str)
         topics = [(t["topic"], t["source"]) for t in extraction.topics]
         ner = not how.startswith("blank:")
-        return Prediction(guess.code, entities, topics, ner=ner, taxonomy=guess.code == "en")
+        return Prediction(
+            guess.code,
+            entities,
+            topics,
+            ner=ner,
+            taxonomy=guess.code == "en",
+            text=parsed.transcript,
+        )
 
     return predict
 

@@ -7,7 +7,10 @@ from typing import Any
 
 from podcast_assets.evaluation.scoring import EvalReport, FileResult, Totals, totals_of
 
-_COLUMNS = ("split", "file", "P", "R", "F1", "ok/fp/gold", "junk", "split", "topic", "off", "kp")
+_COLUMNS = (
+    *("split", "file", "P", "R", "F1", "ok/fp/gold", "cap"),
+    *("junk", "split", "topic", "off", "kp"),
+)
 
 
 def format_report(report: EvalReport) -> str:
@@ -19,6 +22,7 @@ def format_report(report: EvalReport) -> str:
             *_scores(totals_of([r])),
             f"{r.correct_predictions}/{len(r.false_positives)}/{r.gold_entities}"
             + ("" if r.ner else " (no NER)"),
+            f"{r.capitalised_entities}/{r.gold_entities}",
             str(len(r.junk)),
             str(len(r.split_entities)),
             ("yes" if r.topic_agreement else "no") if r.taxonomy else "n/a",
@@ -35,6 +39,7 @@ def format_report(report: EvalReport) -> str:
                 f"TOTAL ({t.files} files, NER on {t.ner_files})",
                 *_scores(t),
                 f"{t.correct_predictions}/{t.false_positives}/{t.gold_entities}",
+                f"{t.capitalised_entities}/{t.gold_entities}",
                 str(t.junk),
                 str(t.split_entities),
                 f"{t.topic_agreements}/{t.taxonomy_files}",
@@ -54,7 +59,9 @@ def format_report(report: EvalReport) -> str:
     lines += [
         "",
         "P/R/F1: entity precision, recall, F1 (micro); ok/fp/gold: correct predicted names, "
-        "false positives, gold entities; junk: false positives with a function word at an edge "
+        "false positives, gold entities; cap: gold entities the text writes with a capital "
+        "somewhere, what capitals and a small model can find (the rest only a reader who "
+        "knows the name can); junk: false positives with a function word at an edge "
         "or no capitalised word; split: gold entities matched by 2+ names; topic: an expected "
         "topic predicted; off: predicted taxonomy topics outside expected+acceptable; kp: "
         "keyphrase topics.",
@@ -115,6 +122,7 @@ def report_as_dict(report: EvalReport) -> dict[str, Any]:
             "precision": t.precision,
             "recall": t.recall,
             "f1": t.f1,
+            "capitalised_share": t.capitalised_share,
         }
         for name, t in report.totals.items()
     }

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from podcast_assets.evaluation.gold import SPLITS, GoldFile, match_key
+from podcast_assets.evaluation.gold import SPLITS, GoldEntity, GoldFile, match_key
 
 OVERALL = "all"
 TOPIC_SOURCES = frozenset({"taxonomy", "keyphrase"})
@@ -66,6 +66,8 @@ class Prediction:
     # the entity and topic totals, which would otherwise measure a design choice as misses.
     ner: bool = True
     taxonomy: bool = True
+    # The transcript text the prediction read, for `written_capitalised` ("" if unknown).
+    text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,8 @@ class FileResult:
     taxonomy_topics: tuple[str, ...]
     off_domain_topics: tuple[str, ...]
     keyphrases: int
+    # Gold entities the text writes with a capital somewhere (see `written_capitalised`).
+    capitalised_entities: int = 0
 
     @property
     def language_correct(self) -> bool:
@@ -113,6 +117,7 @@ class Totals:
     off_domain_topics: int
     files_with_keyphrases: int
     languages_correct: int
+    capitalised_entities: int = 0
 
     @property
     def precision(self) -> float | None:
@@ -126,6 +131,12 @@ class Totals:
     @property
     def f1(self) -> float | None:
         return f1_score(self.precision, self.recall)
+
+    @property
+    def capitalised_share(self) -> float | None:
+        """The recall of a reader who finds every name written with a capital, and no other:
+        what capitals and a small model can reach; the rest needs knowing the name."""
+        return self.capitalised_entities / self.gold_entities if self.gold_entities else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +232,21 @@ def score_file(
         taxonomy_topics=tuple(taxonomy),
         off_domain_topics=tuple(t for t in taxonomy if not _topic_in(t, allowed, topic_categories)),
         keyphrases=sum(s == "keyphrase" for _, s in prediction.topics),
+        capitalised_entities=sum(written_capitalised(e, prediction.text) for e in gold.entities),
     )
+
+
+def written_capitalised(entity: GoldEntity, text: str) -> bool:
+    """Whether `text` writes a form of `entity` (its name or a variant) that has a capital,
+    as written, as whole words. A name only ever written in lower case ("type script", "the
+    states") is found only by knowing it."""
+    for form in (entity.name, *entity.variants):
+        if form == form.lower():
+            continue
+        words = r"\s+".join(re.escape(w) for w in form.split())
+        if re.search(rf"(?<!\w){words}(?!\w)", text):
+            return True
+    return False
 
 
 def _topic_keys(names: Sequence[str]) -> frozenset[str]:
@@ -253,4 +278,5 @@ def totals_of(results: Sequence[FileResult]) -> Totals:
         off_domain_topics=sum(len(r.off_domain_topics) for r in taxonomy),
         files_with_keyphrases=sum(r.keyphrases > 0 for r in results),
         languages_correct=sum(r.language_correct for r in results),
+        capitalised_entities=sum(r.capitalised_entities for r in ner),
     )
