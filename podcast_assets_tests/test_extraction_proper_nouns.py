@@ -48,6 +48,23 @@ def test_extraction_proper_nouns_a_run_of_capitals_counts_once():
     assert keep_consistent(found, text + " ember labs is a lab.") == []  # also lower case
 
 
+def test_extraction_proper_nouns_leave_names_already_taken_alone():
+    # The model's name may reach past its entity ("Medium-Range" + "Weather Forecasts").
+    text = "Models from the European Centre for Medium-Range Weather Forecasts are good."
+    nlp = spacy.blank("en")
+    start = text.index("European")
+    taken = MentionDraft(
+        "ECMWF", text[start:-10], "ORG", None, start, len(text) - 10, "spacy", None
+    )
+    found = proper_noun_drafts(nlp(text), 0, Gazetteer(()), [taken])
+    assert [d.entity for d in found] == []
+    assert [d.entity for d in proper_noun_drafts(nlp(text), 0, Gazetteer(()))] == [
+        "European Centre",
+        "Medium-Range",
+        "Weather Forecasts",
+    ]
+
+
 def test_extraction_proper_nouns_runs_join_words_and_stop_at_line_starts():
     text = "I use Visual Studio Code daily.\nVisual Studio Code is fine, Visual Studio Code wins."
     names = [d.entity for d in drafts(text)]

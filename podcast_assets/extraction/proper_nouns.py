@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc
@@ -48,9 +49,13 @@ _LINK = re.compile(r"\[(?P<anchor>[^\[\]\n]{2,80})\]\((?:https?://|www\.)[^()\s]
 MAX_ANCHOR_WORDS = 6
 
 
-def proper_noun_drafts(doc: Doc, offset: int, gazetteer: Gazetteer) -> list[MentionDraft]:
+def proper_noun_drafts(
+    doc: Doc, offset: int, gazetteer: Gazetteer, taken: Sequence[MentionDraft] = ()
+) -> list[MentionDraft]:
     """Runs of mid-sentence capitalised words outside the doc's entities (any label, so
-    dates and numbers stay out too); `offset` is the doc's start in the transcript."""
+    dates and numbers stay out too) and outside the names `taken` from it, which may reach
+    past an entity ("Medium-Range" + "Weather Forecasts"); `offset` is the doc's start in the
+    transcript."""
     if doc.lang_ in NOUNS_CAPITALISED:
         return []
     covered = {i for ent in doc.ents for i in range(ent.start, ent.end)}
@@ -75,8 +80,9 @@ def proper_noun_drafts(doc: Doc, offset: int, gazetteer: Gazetteer) -> list[Ment
         span = whole_name(doc[i:j], NUMBER_LABELS)  # "Commodore 64", "Pac-Man"
         j = max(j, span.end)
         name = normalize_space(span.text)
-        if not gazetteer.is_ignored(name) and not is_junk(name):
-            start, end = offset + span.start_char, offset + span.end_char
+        start, end = offset + span.start_char, offset + span.end_char
+        overlaps = any(start < t.end and t.start < end for t in taken)
+        if not overlaps and not gazetteer.is_ignored(name) and not is_junk(name):
             drafts.append(MentionDraft(name, span.text, None, None, start, end, SOURCE, None))
         i = j
     return drafts

@@ -299,7 +299,7 @@ class _Episode:
     def add(self, doc: Doc, offset: int, gazetteer: Gazetteer, matcher: TopicMatcher) -> None:
         drafts = doc_mentions(doc, offset, gazetteer)
         self.drafts.extend(drafts)
-        self.drafts.extend(proper_noun_drafts(doc, offset, gazetteer))
+        self.drafts.extend(proper_noun_drafts(doc, offset, gazetteer, drafts))
         hits = matcher(doc)
         self.topic_counts.update((h.topic, h.keyword) for h in hits)
         if self.keyphrases is not None:
