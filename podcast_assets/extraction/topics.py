@@ -121,7 +121,8 @@ def _terms(values: Any) -> tuple[str, ...]:
 
 
 def is_name(term: str) -> bool:
-    """A term written with a capital in the taxonomy: matched case-sensitively, mid-name."""
+    """A term written with a capital in the taxonomy: matched as written, and only where the
+    capital is its own (`_said_as_name`)."""
     return term != term.lower()
 
 
