@@ -18,7 +18,7 @@ from podcast_assets.settings import SCHEDULE_TZ
 
 from .conftest import REPO
 
-EXTRACT_VERSION = "7+g8d4f30b0+t92c5f160"
+EXTRACT_VERSION = "7+g8d4f30b0+t496bb9e2"
 CHECKS = {
     "feed_items": ["feed_items_are_unique"],
     "episodes": ["episode_ids_are_unique", "keys_are_not_null"],

@@ -19,6 +19,7 @@ from podcast_assets.extraction import extract_transcripts, load_gazetteer
 from podcast_assets.extraction.enriched_pages import canonical_entity
 from podcast_assets.extraction.quotes import DUPLICATE_SIMILARITY, MAX_CHARS, MIN_CHARS
 from podcast_assets.extraction.surfaces import LEADING_WORDS
+from podcast_assets.extraction.topics import MIN_SHARE_OF_MAIN
 from podcast_assets.models import segments_from_texts
 
 PLAIN_881 = "002_8b2825759835b94d.txt"
@@ -124,16 +125,21 @@ def test_extraction_plain_seed_rows_have_no_times(seeds):
 
 
 def test_extraction_topics_agree_with_the_analyser_on_its_five(seeds, seed_text):
-    """Same topics found, same ranking; counts differ (the analyser counts substrings:
-    "said" for "ai"), so only the order is compared."""
+    """Same main topics found, same ranking; counts differ (the analyser counts substrings:
+    "said" for "ai"), so only the order is compared. The analyser also reports topics said in
+    passing (2 mentions of `investment` in 11,400 words); ours need a tenth of the main
+    topic's mentions, so those are left out on both sides."""
     analyser = {t["topic"]: t["mentions"] for t in front_matter(seed_text(ENRICHED_881))["topics"]}
     ours = {t["topic"]: t["mentions"] for t in seeds[PLAIN_881][2].topics}
     assert set(analyser) == set(ANALYSER_TOPICS)
-    assert set(ANALYSER_TOPICS) <= set(ours)
-    for a, b in combinations(ANALYSER_TOPICS, 2):
+    main = max(analyser.values())
+    kept = [t for t in ANALYSER_TOPICS if analyser[t] >= MIN_SHARE_OF_MAIN * main]
+    assert kept == ["artificial intelligence", "ai infrastructure"]
+    assert set(kept) <= set(ours)
+    for a, b in combinations(kept, 2):
         if analyser[a] > analyser[b]:
             assert ours[a] >= ours[b], (a, b)
-    print(f"\nanalyser {analyser}\nours {dict((t, ours[t]) for t in ANALYSER_TOPICS)}")
+    print(f"\nanalyser {analyser}\nours {dict((t, ours.get(t)) for t in ANALYSER_TOPICS)}")
 
 
 @pytest.mark.parametrize("seed", [PLAIN_881, TIMESTAMPED])

@@ -123,6 +123,21 @@ def test_extraction_topic_context_words_alone_never_make_a_topic():
     ]
 
 
+def test_extraction_topic_words_said_in_passing_in_a_long_episode_make_no_topic():
+    """A topic needs a tenth of the main topic's mentions: 60 on investment leave no room
+    for 5 on generative AI, unless the show declares its category."""
+    counts = Counter({("investment", "funding"): 60, ("startup", "founder"): 6})
+    counts[("generative ai", "gpt")] = 5
+    matcher = small_matcher(STARTUP, GENAI, INVESTMENT)
+    rows = topic_rows("ep", counts, matcher)
+    assert [(r["topic"], r["mentions"]) for r in rows] == [("investment", 60), ("startup", 6)]
+    declared = topic_rows("ep", counts, matcher, ["Technology"])
+    assert [r["topic"] for r in declared] == ["investment", "startup", "generative ai"]
+    # A short episode's topics are left to MIN_MENTIONS.
+    short = Counter({("investment", "funding"): 19, ("generative ai", "gpt"): 2})
+    assert [r["topic"] for r in topic_rows("ep", short, matcher)] == ["investment", "generative ai"]
+
+
 HOME = Topic("home & garden", ("compost", "gardening"), "Leisure", ("soil",))
 
 

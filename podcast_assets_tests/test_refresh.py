@@ -169,7 +169,10 @@ def test_refresh_extraction_reads_like_an_index_of_the_shows(world):
         )
         return [t for (t,) in rows]
 
-    assert order("002_8b2825759835b94d")[:3] == order("001_d9628893f081d57c")[:3]
+    # The analyser reports a topic from 2 mentions in an episode of any length; ours also
+    # need a tenth of the main topic's, so we report fewer of its five, ranked as it ranks them.
+    ours, theirs = order("002_8b2825759835b94d"), order("001_d9628893f081d57c")
+    assert len(ours) >= 2 and ours == [t for t in theirs if t in ours]
 
 
 def test_refresh_rebuilds_the_search_index_in_a_run_of_its_own(world):

@@ -47,6 +47,11 @@ SOURCE = "taxonomy"
 # a topic with fewer than 2 mentions either. A topic the show's categories declare needs one.
 MIN_MENTIONS = 2
 MIN_MENTIONS_DECLARED = 1
+# A full episode says a few words of many subjects in passing ("car", "dealership" in a show
+# about databases): a topic also needs this share of the episode's main topic's mentions,
+# unless the show declares its category. Short episodes, whose main topic has under 20
+# mentions, are left to MIN_MENTIONS.
+MIN_SHARE_OF_MAIN = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +243,8 @@ def topic_rows(
     categories: Iterable[str] = (),
 ) -> list[dict[str, Any]]:
     """Rows for topics with at least MIN_MENTIONS counted matches (MIN_MENTIONS_DECLARED for
-    a topic the show's `categories` declare), most mentioned first.
+    a topic the show's `categories` declare) and, unless declared, MIN_SHARE_OF_MAIN of the
+    main topic's, most mentioned first.
 
     `counts` maps (topic, keyword) to matches. A topic's context words count only when one
     of its plain keywords matched. `keywords` lists the counted keywords, most frequent
@@ -267,5 +273,7 @@ def topic_rows(
                 source=SOURCE,
             )
         )
+    main = max((r["mentions"] for r in rows), default=0)
+    rows = [r for r in rows if r["topic"] in declared or r["mentions"] >= MIN_SHARE_OF_MAIN * main]
     rows.sort(key=lambda r: (-r["mentions"], matcher.order.get(r["topic"], len(matcher.order))))
     return rows
