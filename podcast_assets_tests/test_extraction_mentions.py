@@ -165,3 +165,29 @@ def test_extraction_numbered_names_are_kept_whole(nlp):
     # The model tags "Lotus 1" + "2" + "3" and "Lotus" + "1-2-3": one name, spelled twice.
     assert {("Lotus 1, 2, 3", "Lotus 1-2-3"), ("Lotus 1-2-3", "Lotus 1-2-3")} <= found
     assert {("Commodor\n64", "Commodor 64"), ("RDS", "RDS"), ("Brex", "Brex")} <= found
+
+
+def test_extraction_mentions_one_name_has_one_label_in_an_episode():
+    """The small model labels one name differently from sentence to sentence; the episode's
+    rows carry the label it gives that name most, the first one on a tie."""
+    from podcast_assets.extraction.gazetteer import Gazetteer
+    from podcast_assets.extraction.mentions import MentionDraft, finish_mentions
+    from podcast_assets.models import Segment
+
+    text = "Swift is fast. I like Swift. Swift in London. Aiven and Aiven."
+    labels = iter(["PRODUCT", "PERSON", "PRODUCT", "GPE", "PERSON", "ORG"])
+    drafts = []
+    for name in ("Swift", "Swift", "Swift", "London", "Aiven", "Aiven"):
+        start = text.index(name, drafts[-1].end if drafts else 0)
+        label = next(labels)
+        end = start + len(name)
+        drafts.append(MentionDraft(name, name, label, None, start, end, "spacy", None))
+    rows = finish_mentions("ep", drafts, text, [Segment(0, text, 0)], [0], Gazetteer(()))
+    assert [(r["entity"], r["label"]) for r in rows] == [
+        ("Swift", "PRODUCT"),
+        ("Swift", "PRODUCT"),
+        ("Swift", "PRODUCT"),
+        ("London", "GPE"),
+        ("Aiven", "PERSON"),
+        ("Aiven", "PERSON"),
+    ]

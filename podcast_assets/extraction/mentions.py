@@ -217,8 +217,10 @@ def finish_mentions(
 
 
 def _label_like_their_names(drafts: list[MentionDraft]) -> None:
-    """Names found by their capitals have no label: they take the label the model gives the
-    same name elsewhere in the episode, and a full name whose first word the model calls a
+    """One name, one label in an episode: the small model labels one name differently from
+    sentence to sentence ("Swift" as PRODUCT, PERSON, LOC and FAC), so each of its names takes
+    the label it gives that name most (the first on a tie). Names found by their capitals have
+    no label: they take that label too, and a full name whose first word the model calls a
     PERSON there is a PERSON ("Safia Abdalla" beside "Safia")."""
     votes: defaultdict[str, Counter[str]] = defaultdict(Counter)
     for d in drafts:
@@ -226,6 +228,8 @@ def _label_like_their_names(drafts: list[MentionDraft]) -> None:
             votes[d.entity][d.label] += 1
     persons = {e for e, labels in votes.items() if " " not in e and "PERSON" in labels}
     for d in drafts:
+        if d.source == SOURCE_SPACY and len(votes[d.entity]) > 1:
+            d.label = votes[d.entity].most_common(1)[0][0]
         if d.source != SOURCE_PROPER_NOUN or d.label is not None:
             continue
         if votes[d.entity]:
