@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from podcast_assets.evaluation.gold import SPLITS, GoldEntity, GoldFile, match_key
+from podcast_assets.extraction.surfaces import whole_words
 
 OVERALL = "all"
 TOPIC_SOURCES = frozenset({"taxonomy", "keyphrase"})
@@ -243,8 +244,7 @@ def written_capitalised(entity: GoldEntity, text: str) -> bool:
     for form in (entity.name, *entity.variants):
         if form == form.lower():
             continue
-        words = r"\s+".join(re.escape(w) for w in form.split())
-        if re.search(rf"(?<!\w){words}(?!\w)", text):
+        if re.search(whole_words(form), text):
             return True
     return False
 

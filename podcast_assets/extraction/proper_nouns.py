@@ -33,7 +33,7 @@ from podcast_assets.extraction.name_spans import (
     opens_sentence,
     whole_name,
 )
-from podcast_assets.extraction.surfaces import is_junk, normalize_space
+from podcast_assets.extraction.surfaces import is_junk, normalize_space, whole_words
 
 MIN_OCCURRENCES = 2
 # A run of this many capitalised words mid-sentence is a name even when said once.
@@ -145,9 +145,6 @@ def _titled(anchor: str) -> bool:
 
 
 def _written_like_a_name(name: str, text: str, lang: str | None) -> bool:
-    def whole(name: str) -> str:  # its words apart by any white space: a line break too
-        return r"(?<!\w)" + r"\s+".join(re.escape(w) for w in name.split()) + r"(?!\w)"
-
     words = name.split()
     once = (
         any(is_camel_case(w) for w in words)
@@ -155,9 +152,9 @@ def _written_like_a_name(name: str, text: str, lang: str | None) -> bool:
         or sum(w[:1].isupper() for w in words) >= MIN_TITLED_RUN
     )
     needed = 1 if once else MIN_OCCURRENCES
-    if len(re.findall(whole(name), text)) < needed:
+    if len(re.findall(whole_words(name), text)) < needed:
         return False
-    return re.search(whole(name.lower()), text) is None
+    return re.search(whole_words(name.lower()), text) is None
 
 
 def is_rare(words: list[str], lang: str) -> bool:

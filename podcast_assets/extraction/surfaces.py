@@ -66,6 +66,12 @@ def match_key(text: str) -> str:
     return _KEY.sub(" ", said_signs(text).casefold()).strip()
 
 
+def whole_words(name: str) -> str:
+    """A regular expression for `name` as whole words, its words apart by any white space (a
+    caption's line break too), as written."""
+    return r"(?<!\w)" + r"\s+".join(re.escape(w) for w in name.split()) + r"(?!\w)"
+
+
 def said_signs(text: str) -> str:
     """ "+" and "#" closing a word, spelled out: "C++" -> "C plus plus", "Disney+" -> "Disney
     plus"; a sign between words ("Data + AI") is left alone."""
